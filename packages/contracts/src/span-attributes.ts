@@ -1,0 +1,34 @@
+/**
+ * Our own span attribute names: one prefix (`ca.`), one table. Standard OpenTelemetry semantic
+ * conventions (messaging.*, http.*, db.*) are used wherever one exists; these cover the rest.
+ */
+export const ATTR = {
+  messageId: 'ca.message.id',
+  channel: 'ca.channel',
+  recipientMasked: 'ca.recipient.masked',
+  priority: 'ca.priority',
+  attempt: 'ca.attempt.number',
+  attemptOutcome: 'ca.attempt.outcome',
+  backoffMs: 'ca.attempt.backoff_ms',
+  maxAttempts: 'ca.attempt.max',
+  provider: 'ca.provider.name',
+  providerMessageId: 'ca.provider.message_id',
+  dedupOutcome: 'ca.dedup.outcome',
+  idempotencyKeyPresent: 'ca.idempotency_key.present',
+  route: 'ca.route.topic',
+  deadLetterReason: 'ca.dead_letter.reason',
+  validationErrors: 'ca.validation.error_count',
+  fence: 'ca.lease.fence',
+} as const;
+
+/** Manual span names (auto-instrumentation names its own). */
+export const SPAN = {
+  validate: 'message.validate',
+  dedup: 'message.dedup',
+  route: 'message.route',
+  relay: 'outbox.relay',
+  attempt: 'delivery.attempt',
+  providerSend: 'provider.send',
+  deadLetter: 'delivery.dead_letter',
+  scheduleRetry: 'delivery.schedule_retry',
+} as const;

@@ -1,0 +1,2 @@
+export * from './mock-broker';
+export * from './client';

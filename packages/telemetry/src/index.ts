@@ -1,0 +1,3 @@
+export * from './logger';
+export * from './spans';
+export { DEFAULT_INSTRUMENTATIONS } from './instrumentations';

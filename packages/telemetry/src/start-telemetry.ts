@@ -1,0 +1,79 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { IncomingMessage } from 'node:http';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion: string;
+  environment: string;
+  /** Base OTLP/HTTP URL (…/v1/traces and …/v1/logs are appended). Empty: no export. */
+  otlpEndpoint: string;
+  /** Incoming HTTP paths that get no span (health probes, the OTLP intake itself). */
+  ignorePaths?: readonly string[];
+  /** Tests inject in-memory exporters; production leaves these unset. */
+  spanExporter?: SpanExporter;
+  logExporter?: LogRecordExporter;
+  batch?: { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMillis: number };
+}
+
+export interface Telemetry {
+  shutdown(): Promise<void>;
+  forceFlush(): Promise<void>;
+}
+
+const DEFAULT_BATCH = { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 500 };
+
+/**
+ * Starts the OpenTelemetry SDK. Must run before express, kafkajs, pg or winston are required:
+ * main.ts imports this first, and everything instrumented is required after it.
+ *
+ * Only the instrumentations we use are loaded (main.ts sets OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+ * pg spans need a parent so the outbox relay's and the retry scheduler's idle polling does not
+ * flood the backend with one-span traces. See docs/performance.md for what each choice costs.
+ */
+export function startTelemetry(opts: TelemetryOptions): Telemetry {
+  const ignore = new Set(opts.ignorePaths ?? ['/health', '/ready']);
+  const batch = opts.batch ?? DEFAULT_BATCH;
+  const spanExporter = opts.spanExporter ?? (opts.otlpEndpoint ? new OTLPTraceExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/traces` }) : undefined);
+  const logExporter = opts.logExporter ?? (opts.otlpEndpoint ? new OTLPLogExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/logs` }) : undefined);
+  const spanProcessors: SpanProcessor[] = spanExporter ? [new BatchSpanProcessor(spanExporter, batch)] : [];
+
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: opts.serviceName,
+      [ATTR_SERVICE_VERSION]: opts.serviceVersion,
+      'deployment.environment': opts.environment,
+      'deployment.environment.name': opts.environment,
+    }),
+    spanProcessors,
+    logRecordProcessors: logExporter ? [new BatchLogRecordProcessor({ exporter: logExporter, ...batch })] : [],
+    instrumentations: [
+      getNodeAutoInstrumentations({
+        '@opentelemetry/instrumentation-http': {
+          ignoreIncomingRequestHook: (req: IncomingMessage) => ignore.has((req.url ?? '').split('?')[0] ?? ''),
+        },
+        '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware' as never] },
+        '@opentelemetry/instrumentation-pg': { requireParentSpan: true, enhancedDatabaseReporting: false },
+        '@opentelemetry/instrumentation-kafkajs': {},
+        '@opentelemetry/instrumentation-winston': { disableLogSending: !logExporter },
+      }),
+    ],
+  });
+  sdk.start();
+  return {
+    shutdown: () => sdk.shutdown(),
+    forceFlush: async () => {
+      await Promise.all(spanProcessors.map((p) => p.forceFlush()));
+    },
+  };
+}
+
+function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
