@@ -1,0 +1,85 @@
+import Joi from 'joi';
+import { CHANNELS, type Channel } from '@ca/contracts';
+
+/** Every setting of delivery-service; README's configuration table lists the same. */
+export interface DeliveryConfig {
+  port: number;
+  databaseUrl: string;
+  databaseSchema: string;
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
+  channels: Channel[];
+  retry: { maxAttempts: number; baseMs: number; factor: number; maxMs: number };
+  leaseMs: number;
+  providerTimeoutMs: number;
+  scheduler: { pollMs: number; batchSize: number };
+  simulatedProvider: { latencyMs: number; failureRate: number; seed: number };
+  logLevel: string;
+  otlpEndpoint: string;
+  environment: string;
+  serviceVersion: string;
+  shutdownTimeoutMs: number;
+}
+
+const schema = Joi.object({
+  PORT: Joi.number().port().default(3001),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).default('postgres://postgres@127.0.0.1:5432/comm_aggregator'),
+  DATABASE_SCHEMA: Joi.string().pattern(/^[a-z_][a-z0-9_]*$/).default('delivery'),
+  KAFKA_BROKERS: Joi.string().required(),
+  KAFKA_CLIENT_ID: Joi.string().default('delivery-service'),
+  KAFKA_TOPIC_PREFIX: Joi.string().allow('').pattern(/^[A-Za-z0-9._-]*$/).default(''),
+  KAFKA_SESSION_TIMEOUT_MS: Joi.number().integer().min(1000).default(30_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(100).default(3_000),
+  KAFKA_MAX_WAIT_MS: Joi.number().integer().min(10).max(30_000).default(1_000),
+  KAFKA_PARTITIONS_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  DELIVERY_CHANNELS: Joi.string().default(CHANNELS.join(',')),
+  MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  BACKOFF_BASE_MS: Joi.number().integer().min(1).default(1_000),
+  BACKOFF_FACTOR: Joi.number().min(1).default(2),
+  BACKOFF_MAX_MS: Joi.number().integer().min(1).default(60_000),
+  LEASE_MS: Joi.number().integer().min(100).default(30_000),
+  PROVIDER_TIMEOUT_MS: Joi.number().integer().min(10).default(10_000),
+  SCHEDULER_POLL_MS: Joi.number().integer().min(10).default(500),
+  SCHEDULER_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(100),
+  SIM_PROVIDER_LATENCY_MS: Joi.number().integer().min(0).default(20),
+  SIM_PROVIDER_FAILURE_RATE: Joi.number().min(0).max(1).default(0),
+  SIM_PROVIDER_SEED: Joi.number().integer().default(42),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().allow('').default('http://127.0.0.1:4000'),
+  DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
+  SERVICE_VERSION: Joi.string().default('0.1.0'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+}).unknown(true);
+
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
+  const { value: e, error } = schema.validate(env, { abortEarly: false, convert: true });
+  if (error) throw new Error(`invalid configuration: ${error.message}`);
+  const channels = String(e.DELIVERY_CHANNELS).split(',').map((c) => c.trim()).filter(Boolean);
+  const unknown = channels.filter((c) => !(CHANNELS as readonly string[]).includes(c));
+  if (unknown.length) throw new Error(`invalid configuration: DELIVERY_CHANNELS has unknown channels ${unknown.join(', ')}`);
+  if (e.LEASE_MS <= e.PROVIDER_TIMEOUT_MS) throw new Error('invalid configuration: LEASE_MS must exceed PROVIDER_TIMEOUT_MS');
+  return Object.freeze({
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    kafka: {
+      brokers: String(e.KAFKA_BROKERS).split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
+      partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONCURRENCY,
+      maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS,
+    },
+    channels: channels as Channel[],
+    retry: { maxAttempts: e.MAX_ATTEMPTS, baseMs: e.BACKOFF_BASE_MS, factor: e.BACKOFF_FACTOR, maxMs: e.BACKOFF_MAX_MS },
+    leaseMs: e.LEASE_MS,
+    providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    scheduler: { pollMs: e.SCHEDULER_POLL_MS, batchSize: e.SCHEDULER_BATCH_SIZE },
+    simulatedProvider: { latencyMs: e.SIM_PROVIDER_LATENCY_MS, failureRate: e.SIM_PROVIDER_FAILURE_RATE, seed: e.SIM_PROVIDER_SEED },
+    logLevel: e.LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    environment: e.DEPLOYMENT_ENVIRONMENT,
+    serviceVersion: e.SERVICE_VERSION,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,84 @@
+import type { Knex } from 'knex';
+import { listMigrations } from '@ca/postgres';
+
+/**
+ * delivery-service's tables, in its own schema. Versioned: add a new entry, never edit one that
+ * has shipped. The sim_provider_* tables stand in for the simulated provider's own database: they
+ * record every call and every delivered effect, and survive a delivery-service crash like a real
+ * provider's records would.
+ */
+const init = {
+  name: '001_init',
+  async up(db: Knex) {
+    await db.schema.createTable('messages', (t) => {
+      t.uuid('id').primary();
+      t.text('channel').notNullable();
+      t.text('recipient').notNullable();
+      t.text('subject');
+      t.text('body').notNullable();
+      t.text('priority').notNullable();
+      t.text('correlation_id');
+      t.jsonb('metadata');
+      t.text('trace_id').notNullable();
+      t.text('status').notNullable().defaultTo('pending');
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.timestamp('last_attempted_at', { useTz: true });
+      // When the next attempt may run (a retry's due time, or the lease expiry of a claimed row).
+      t.timestamp('due_at', { useTz: true });
+      // Set by the scheduler when it re-publishes, so one due row is re-published once per grace.
+      t.timestamp('republish_after', { useTz: true });
+      t.text('lease_owner');
+      t.timestamp('lease_until', { useTz: true });
+      t.bigInteger('fence').notNullable().defaultTo(0);
+      t.text('error_message');
+      t.text('provider_message_id');
+      // W3C headers of the last attempt span: the parent of the next attempt's trace.
+      t.jsonb('trace_context');
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.timestamp('updated_at', { useTz: true }).notNullable();
+      t.index(['status', 'due_at'], 'messages_due_idx');
+    });
+    await db.schema.createTable('attempts', (t) => {
+      t.uuid('message_id').notNullable().references('id').inTable('messages');
+      t.integer('n').notNullable();
+      t.timestamp('started_at', { useTz: true }).notNullable();
+      t.timestamp('finished_at', { useTz: true }).notNullable();
+      t.text('outcome').notNullable();
+      t.text('error');
+      t.integer('backoff_ms');
+      t.text('provider_message_id');
+      t.text('worker').notNullable();
+      t.primary(['message_id', 'n']);
+    });
+    await db.schema.createTable('delivery_ledger', (t) => {
+      t.uuid('message_id').primary();
+      t.bigInteger('fence').notNullable();
+      t.text('state').notNullable(); // calling | delivered
+      t.text('provider_message_id');
+      t.timestamp('called_at', { useTz: true }).notNullable();
+      t.timestamp('delivered_at', { useTz: true });
+    });
+    await db.schema.createTable('sim_provider_calls', (t) => {
+      t.bigIncrements('id');
+      t.text('idempotency_key').notNullable().index();
+      t.text('channel').notNullable();
+      t.integer('call_number').notNullable();
+      t.text('outcome').notNullable();
+      t.timestamp('at', { useTz: true }).notNullable();
+    });
+    await db.schema.createTable('sim_provider_effects', (t) => {
+      t.text('idempotency_key').primary();
+      t.text('channel').notNullable();
+      t.text('provider_message_id').notNullable();
+      t.text('recipient_masked').notNullable();
+      t.timestamp('at', { useTz: true }).notNullable();
+    });
+  },
+  async down(db: Knex) {
+    for (const table of ['sim_provider_effects', 'sim_provider_calls', 'delivery_ledger', 'attempts', 'messages']) {
+      await db.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+export const deliveryMigrations = listMigrations([init]);

@@ -1,0 +1,76 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from './config';
+import { DEFAULT_INSTRUMENTATIONS } from '@ca/telemetry/src/instrumentations';
+
+const config = loadConfig(process.env);
+process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
+// Telemetry first: express, kafkajs, pg and winston are required only after the SDK patched them.
+const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
+const telemetry = startTelemetry({
+  serviceName: 'delivery-service',
+  serviceVersion: config.serviceVersion,
+  environment: config.environment,
+  otlpEndpoint: config.otlpEndpoint,
+});
+
+async function main(): Promise<void> {
+  const { buildDeliveryService } = require('./app') as typeof import('./app');
+  const { createLogger } = require('@ca/telemetry') as typeof import('@ca/telemetry');
+  const { createDb, ensureDatabase, migrate } = require('@ca/postgres') as typeof import('@ca/postgres');
+  const { createKafka, createDurableProducer } = require('@ca/kafka') as typeof import('@ca/kafka');
+  const { createSimulatedProviders } = require('./providers/simulated-provider') as typeof import('./providers/simulated-provider');
+  const { seededRandom } = require('./providers/seeded-random') as typeof import('./providers/seeded-random');
+  const { deliveryMigrations } = require('./db/migrations') as typeof import('./db/migrations');
+
+  const logger = createLogger({ service: 'delivery-service', level: config.logLevel });
+  await ensureDatabase(config.databaseUrl);
+  const db = createDb({ url: config.databaseUrl, schema: config.databaseSchema });
+  await migrate(db, config.databaseSchema, deliveryMigrations);
+
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log: (level, message, extra) => logger.log(level, `kafka: ${message}`, extra) });
+  const producer = createDurableProducer(kafka);
+  await producer.connect();
+  const clock = { now: () => new Date() };
+  const service = buildDeliveryService({
+    db,
+    kafka,
+    producer,
+    providers: createSimulatedProviders({ db, clock, random: seededRandom(config.simulatedProvider.seed), latencyMs: config.simulatedProvider.latencyMs, failureRate: config.simulatedProvider.failureRate }),
+    logger,
+    clock,
+    random: Math.random,
+    settings: {
+      workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      topicPrefix: config.kafka.topicPrefix,
+      channels: config.channels,
+      policy: { maxAttempts: config.retry.maxAttempts, backoff: config.retry, leaseMs: config.leaseMs, providerTimeoutMs: config.providerTimeoutMs },
+      consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
+      scheduler: config.scheduler,
+    },
+  });
+  await service.start();
+  const server = service.app.listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    server.close();
+    await service.stop();
+    await producer.disconnect();
+    await db.destroy();
+    await telemetry.shutdown();
+    clearTimeout(deadline);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(JSON.stringify({ level: 'error', service: 'delivery-service', message: 'failed to start', error: (err as Error).message }));
+  process.exit(1);
+});
