@@ -8,7 +8,7 @@ export interface BackoffPolicy {
  * Exponential backoff with "equal jitter": half of the exponential step is fixed and half is
  * random. Full jitter spreads retries best but can pick a shorter delay for attempt 3 than for
  * attempt 2; equal jitter keeps delays growing (attempt n lies in [e_n/2, e_n], attempt n+1 in
- * [e_n, 2e_n]) while still spreading a thundering herd.
+ * [e_n, 2e_n] when the factor is 2, until the cap) while still spreading a thundering herd.
  *
  * `failedAttempt` is the 1-based number of the attempt that just failed.
  */

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { SendRecord } from '@ca/contracts';
+import { manualClock } from '@ca/testing';
+import { startDelivery } from '../harness';
+import type { Provider, Providers } from '../../src/providers/provider';
+
+/**
+ * A worker that stalls past its lease must not act on a message another worker took over.
+ * Two handle() calls play two workers: A's provider call is held open, the clock passes A's lease,
+ * B claims the message (fence 2) and delivers it; then A's call returns and A tries to write.
+ */
+test('a stalled worker whose lease expired is fenced out; the effect happens once', async (t) => {
+  const clock = manualClock(new Date());
+  let releaseA: () => void = () => {};
+  let calls = 0;
+  const h = await startDelivery({
+    clock,
+    leaseMs: 10_000,
+    providers: (defaults) => {
+      const gated: Provider = {
+        name: 'gated-email',
+        async send(req, signal) {
+          calls += 1;
+          if (calls === 1) await new Promise<void>((resolve) => { releaseA = resolve; });
+          return defaults.email.send(req, signal);
+        },
+      };
+      return { ...defaults, email: gated } as Providers;
+    },
+  });
+  t.after(() => h.close());
+
+  const record: SendRecord = {
+    v: 1, id: randomUUID(), channel: 'email', to: 'stall@example.com', subject: 's', body: 'b',
+    priority: 'high', createdAt: new Date().toISOString(), traceId: randomUUID().replace(/-/g, ''),
+  };
+  const value = Buffer.from(JSON.stringify(record));
+  const incoming = { topic: h.topics.send('email'), value, headers: {} };
+
+  const workerA = h.service.worker.handle('email', incoming);
+  while (calls === 0) await new Promise((r) => setTimeout(r, 10));
+  // While A holds a live lease, a redelivered record is skipped, not processed twice.
+  assert.equal(await h.service.worker.handle('email', incoming), 'skipped');
+
+  clock.advance(10_001); // A's lease has run out
+  assert.equal(await h.service.worker.handle('email', { ...incoming, topic: h.topics.retry('email') }), 'sent');
+
+  releaseA();
+  assert.equal(await workerA, 'fenced');
+
+  const row = await h.db('messages').where({ id: record.id }).first();
+  assert.equal(row.status, 'sent');
+  assert.equal(Number(row.fence), 2);
+  const attempts = await h.db('attempts').where({ message_id: record.id });
+  assert.equal(attempts.length, 1, 'only the live worker recorded an attempt');
+  const effects = await h.db('sim_provider_effects').where({ idempotency_key: record.id });
+  assert.equal(effects.length, 1, 'the provider delivered once although it was called twice');
+  const providerCalls = await h.db('sim_provider_calls').where({ idempotency_key: record.id }).orderBy('id');
+  assert.deepEqual(providerCalls.map((c) => c.outcome), ['delivered', 'duplicate_suppressed']);
+});

@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import { healthRouter, problemHandler } from '@ca/http';
+import type { Logger } from '@ca/telemetry';
+import { createIngestGate } from './ingest/ingest-gate';
+import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
+import type { Store } from './sinks/store';
+import { traceRouter } from './traces/trace-router';
+
+export const SERVICE_NAME = 'logging-service';
+
+export interface LoggingServiceDeps {
+  /** Elasticsearch or PostgreSQL (or a test double). */
+  store: Store;
+  logger: Logger;
+  limits: IngestLimits;
+}
+
+export interface LoggingService {
+  app: Express;
+  /** Installs index templates / applies migrations; call before listening. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function buildLoggingService({ store, logger, limits }: LoggingServiceDeps): LoggingService {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
+  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits) }));
+  app.use(traceRouter(store));
+  app.use(problemHandler((err) => logger.error('request failed', { error: (err as Error).message, stack: (err as Error).stack })));
+  return {
+    app,
+    start: () => store.start(),
+    close: () => store.close(),
+  };
+}

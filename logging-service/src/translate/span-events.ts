@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { SpanRecord } from '../otlp/model';
+import { DATA_STREAMS, dataStreamField, nsToIso, nsToMicros, stableId, type StoredDoc } from './documents';
+import { setLabel, truncate, withLabels, type Labels, type NumericLabels } from './labels';
+import type { Metadata } from './resource-metadata';
+
+interface Parent {
+  isTransaction: boolean;
+  transactionType?: string;
+  owner?: string;
+}
+
+/**
+ * apm-data convertSpanEvent: an "exception" event (with exception.type or .message) becomes an APM
+ * error in logs-apm.error-*; any other event becomes a log event (event.kind=event) in the
+ * service's logs-apm.app.* stream. Both keep the trace/transaction/span context of their span.
+ */
+export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknown>, parent: Parent, meta: Metadata): StoredDoc[] {
+  return span.events.map((event, i) => {
+    const labels: Labels = { ...meta.labels };
+    const numeric: NumericLabels = { ...meta.numericLabels };
+    const id = stableId(span.traceId, span.spanId, event.timeNs, i, event.name);
+    const base: Record<string, unknown> = {
+      '@timestamp': nsToIso(event.timeNs),
+      timestamp: { us: nsToMicros(event.timeNs) },
+      agent: parentDoc.agent,
+      service: parentDoc.service,
+      trace: { id: span.traceId },
+    };
+    const a = event.attributes;
+    const type = typeof a['exception.type'] === 'string' ? a['exception.type'] : '';
+    const message = typeof a['exception.message'] === 'string' ? a['exception.message'] : '';
+    if (event.name === 'exception' && (type || message)) {
+      for (const [k, v] of Object.entries(a)) {
+        if (!['exception.type', 'exception.message', 'exception.stacktrace', 'exception.escaped'].includes(k)) setLabel(k, v, labels, numeric);
+      }
+      const stack = typeof a['exception.stacktrace'] === 'string' ? a['exception.stacktrace'] : '';
+      const doc: Record<string, unknown> = {
+        ...base,
+        data_stream: dataStreamField(DATA_STREAMS.errors),
+        processor: { event: 'error', name: 'error' },
+        error: {
+          id,
+          // Grouping as elastic/opentelemetry-lib computes it for OTel exceptions: md5(type || message).
+          grouping_key: createHash('md5').update(type || message).digest('hex'),
+          ...(message ? { grouping_name: message } : {}),
+          exception: [{ ...(type ? { type: truncate(type) } : {}), ...(message ? { message } : {}), handled: a['exception.escaped'] !== true }],
+          ...(stack ? { stack_trace: stack } : {}),
+        },
+        // setErrorContext: parent.id is the span the exception happened in.
+        parent: { id: span.spanId },
+        ...(parentDoc.http ? { http: parentDoc.http } : {}),
+        ...(parentDoc.url ? { url: parentDoc.url } : {}),
+        ...(parent.isTransaction
+          ? { transaction: { id: span.spanId, sampled: true, type: parent.transactionType }, span: { id: span.spanId } }
+          : parent.owner ? { transaction: { id: parent.owner } } : {}),
+      };
+      return { id, index: DATA_STREAMS.errors, kind: 'error', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+    }
+    for (const [k, v] of Object.entries(a)) setLabel(k, v, labels, numeric);
+    const service = String((parentDoc.service as { name: string }).name);
+    const index = DATA_STREAMS.appLogs(service);
+    const doc: Record<string, unknown> = {
+      ...base,
+      data_stream: dataStreamField(index),
+      processor: { event: 'log', name: 'log' },
+      event: { kind: 'event' },
+      message: event.name,
+      span: { id: span.spanId },
+      ...(parent.isTransaction ? { transaction: { id: span.spanId } } : parent.owner ? { transaction: { id: parent.owner } } : {}),
+      otel: { attributes: a },
+    };
+    return { id, index, kind: 'log', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+  });
+}
