@@ -31,6 +31,8 @@ export async function testBrokers(): Promise<string[]> {
   shared ??= startMockBroker().then((b) => {
     process.once('exit', () => b.process.kill('SIGKILL'));
     b.process.unref();
+    // The drained stderr pipe would otherwise keep a finished test process alive.
+    (b.process.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     return b;
   });
   return [(await shared).brokers];

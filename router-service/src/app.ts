@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type { Knex } from 'knex';
+import type { Producer } from 'kafkajs';
+import { topicsFor } from '@ca/contracts';
+import { healthRouter, problemHandler, sendProblem } from '@ca/http';
+import type { Logger } from '@ca/telemetry';
+import type { Clock } from './clock';
+import type { RouterSettings } from './config';
+import { RouteNotFound } from './errors';
+import { pruneExpired } from './housekeeping/prune-expired';
+import type { Fetch } from './messages/delivery-client';
+import { messagesRouter } from './messages/messages-router';
+import { createOutboxRelay, type OutboxRelay } from './outbox/outbox-relay';
+import { oldestOutboxEntry } from './outbox/outbox-store';
+import { requestTrace } from './tracing/request-trace';
+
+export interface RouterServiceDeps {
+  db: Knex;
+  /** kafkajs producer for the outbox relay; it may be disconnected (the relay connects and retries). */
+  producer: Producer;
+  settings: RouterSettings;
+  logger: Logger;
+  clock: Clock;
+  fetch?: Fetch;
+  newId?: () => string;
+}
+
+export interface RouterService {
+  app: Express;
+  relay: OutboxRelay;
+  /** Starts the outbox relay and the periodic pruning of expired dedup/idempotency/rate rows. */
+  start(): void;
+  /** Stops background work (waits for the relay's in-flight batch). Does not close db or producer: the caller owns them. */
+  close(): Promise<void>;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+
+export function buildRouterService(deps: RouterServiceDeps): RouterService {
+  const { db, producer, settings, logger, clock } = deps;
+  const relay = createOutboxRelay({ db, producer, logger, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter('router-service', {
+    database: async () => { await db.raw('select 1'); },
+    // Kafka being down is not "not ready": accepted messages are durable in the outbox. An outbox
+    // that stopped draining (Kafka down for long, relay stuck) is, because messages stop moving.
+    outbox: async () => {
+      if (settings.outboxStuckSeconds === 0) return;
+      const oldest = await oldestOutboxEntry(db);
+      const ageSeconds = oldest ? (clock.now().getTime() - oldest.getTime()) / 1000 : 0;
+      if (ageSeconds > settings.outboxStuckSeconds) throw new Error(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
+    },
+  }));
+  app.use(requestTrace());
+  app.use('/v1/messages', messagesRouter({
+    accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
+    bodyLimit: settings.bodyLimit,
+    onAccepted: () => relay.kick(),
+  }));
+  app.use((req, res) => sendProblem(res, new RouteNotFound(req.method, req.path)));
+  app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
+
+  let pruneTimer: NodeJS.Timeout | null = null;
+  return {
+    app,
+    relay,
+    start() {
+      relay.start();
+      pruneTimer ??= setInterval(() => {
+        pruneExpired(db, clock.now()).catch((err: unknown) => logger.warn('pruning expired rows failed', { error: (err as Error).message }));
+      }, PRUNE_EVERY_MS);
+      pruneTimer.unref();
+    },
+    async close() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = null;
+      await relay.stop();
+    },
+  };
+}

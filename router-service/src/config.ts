@@ -1,0 +1,103 @@
+import Joi from 'joi';
+
+/** Environment variables router-service reads (README "Configuration" lists each with its unit). */
+interface Env {
+  PORT: number;
+  DATABASE_URL: string;
+  DATABASE_SCHEMA: string;
+  KAFKA_BROKERS: string;
+  KAFKA_CLIENT_ID: string;
+  KAFKA_TOPIC_PREFIX: string;
+  DELIVERY_URL: string;
+  DELIVERY_TIMEOUT_MS: number;
+  TRACE_VIEW_URL: string;
+  DEDUP_WINDOW_SECONDS: number;
+  IDEMPOTENCY_TTL_SECONDS: number;
+  RATE_LIMIT_PER_RECIPIENT_PER_MINUTE: number;
+  OUTBOX_POLL_MS: number;
+  OUTBOX_BATCH_SIZE: number;
+  OUTBOX_STUCK_SECONDS: number;
+  BODY_LIMIT: string;
+  LOG_LEVEL: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT: string;
+  DEPLOYMENT_ENVIRONMENT: string;
+  SERVICE_VERSION: string;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+const url = Joi.string().uri({ scheme: ['http', 'https'] });
+
+const envSchema = Joi.object<Env, true>({
+  PORT: Joi.number().integer().min(0).max(65_535).default(3000),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).default('postgres://postgres@127.0.0.1:5432/comm_aggregator'),
+  DATABASE_SCHEMA: Joi.string().pattern(/^[a-z_][a-z0-9_]{0,62}$/).default('router'),
+  KAFKA_BROKERS: Joi.string().pattern(/^[^,\s]+(,[^,\s]+)*$/).required(),
+  KAFKA_CLIENT_ID: Joi.string().default('router-service'),
+  KAFKA_TOPIC_PREFIX: Joi.string().allow('').pattern(/^[A-Za-z0-9._-]*$/).default(''),
+  DELIVERY_URL: url.default('http://127.0.0.1:3001'),
+  DELIVERY_TIMEOUT_MS: Joi.number().integer().min(1).default(2000),
+  // Empty: responses carry links.trace = null (no trace viewer deployed).
+  TRACE_VIEW_URL: url.allow('').default('http://127.0.0.1:4000'),
+  DEDUP_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  IDEMPOTENCY_TTL_SECONDS: Joi.number().integer().min(1).default(86_400),
+  RATE_LIMIT_PER_RECIPIENT_PER_MINUTE: Joi.number().integer().min(0).default(60),
+  OUTBOX_POLL_MS: Joi.number().integer().min(10).default(250),
+  OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(100),
+  OUTBOX_STUCK_SECONDS: Joi.number().integer().min(0).default(60),
+  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('256kb'),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  // Empty: no OTLP export (spans still carry ids, traceparent still propagates).
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.allow('').default('http://127.0.0.1:4000'),
+  DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
+  SERVICE_VERSION: Joi.string().default('0.1.0'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+}).unknown(true);
+
+function toConfig(env: Env) {
+  return {
+    port: env.PORT,
+    database: { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
+    kafka: {
+      brokers: env.KAFKA_BROKERS.split(','),
+      clientId: env.KAFKA_CLIENT_ID,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    },
+    telemetry: {
+      serviceName: 'router-service',
+      serviceVersion: env.SERVICE_VERSION,
+      environment: env.DEPLOYMENT_ENVIRONMENT,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    },
+    logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    settings: {
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
+      deliveryTimeoutMs: env.DELIVERY_TIMEOUT_MS,
+      traceViewUrl: env.TRACE_VIEW_URL.replace(/\/+$/, ''),
+      dedupWindowSeconds: env.DEDUP_WINDOW_SECONDS,
+      idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_RECIPIENT_PER_MINUTE,
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      outboxBatchSize: env.OUTBOX_BATCH_SIZE,
+      outboxStuckSeconds: env.OUTBOX_STUCK_SECONDS,
+      bodyLimit: env.BODY_LIMIT,
+    },
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+/** What buildRouterService needs from the configuration (tests build it directly). */
+export type RouterSettings = Config['settings'];
+
+/** Parses the environment once; throws listing every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const { value, error } = envSchema.validate(env, { abortEarly: false, convert: true });
+  if (error) throw new Error(`invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
+  return deepFreeze(toConfig(value));
+}
+
+function deepFreeze<T>(obj: T): T {
+  for (const v of Object.values(obj as object)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(obj);
+}

@@ -1,0 +1,5 @@
+import { listMigrations } from '@ca/postgres';
+import { initial } from './0001-initial';
+
+/** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
+export const routerMigrations = listMigrations([initial]);

@@ -1,0 +1,109 @@
+import { HttpProblem } from '@ca/http';
+
+/**
+ * Every error router-service answers with. `code` is stable (README "Problem codes"). Split by what
+ * the client must do: fix the request (4xx but 409/429), wait and retry (409 in flight, 429, 503),
+ * or stop (409 duplicate: the message already exists).
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+  type: string;
+}
+
+const RETRY_STORAGE_SECONDS = 5;
+const RETRY_STATUS_SECONDS = 2;
+
+export class ValidationFailed extends HttpProblem {
+  constructor(readonly errors: FieldError[]) {
+    super(400, 'VALIDATION_FAILED', 'Validation failed', `${errors.length} invalid field(s)`, { errors });
+  }
+}
+
+export class IdempotencyKeyInvalid extends HttpProblem {
+  constructor() {
+    super(400, 'IDEMPOTENCY_KEY_INVALID', 'Invalid Idempotency-Key', 'Idempotency-Key must be 1-255 printable ASCII characters');
+  }
+}
+
+export class UnsupportedMediaType extends HttpProblem {
+  constructor() {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send the message as application/json');
+  }
+}
+
+export class IdempotencyKeyInFlight extends HttpProblem {
+  constructor(retryAfterSeconds: number) {
+    super(409, 'IDEMPOTENCY_KEY_IN_FLIGHT', 'Request with this Idempotency-Key is in progress',
+      'Another request with the same Idempotency-Key has not finished; retry later to get its response',
+      {}, { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
+  }
+}
+
+export class IdempotencyKeyReused extends HttpProblem {
+  constructor() {
+    super(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key reused with a different body',
+      'This Idempotency-Key was already used for a different request body');
+  }
+}
+
+export class DuplicateMessage extends HttpProblem {
+  constructor(readonly duplicateOf: string) {
+    super(409, 'DUPLICATE_MESSAGE', 'Duplicate message',
+      'The same message to the same recipient was accepted within the deduplication window', { duplicateOf });
+  }
+}
+
+export class RateLimited extends HttpProblem {
+  constructor(retryAfterSeconds: number, limit: number) {
+    super(429, 'RATE_LIMITED', 'Too many messages for this recipient',
+      `At most ${limit} messages per minute per channel and recipient`, {}, { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
+  }
+}
+
+export class MessageNotFound extends HttpProblem {
+  constructor(id: string) {
+    super(404, 'MESSAGE_NOT_FOUND', 'Message not found', `No message with id ${id}`);
+  }
+}
+
+export class RouteNotFound extends HttpProblem {
+  constructor(method: string, path: string) {
+    super(404, 'NOT_FOUND', 'Not found', `${method} ${path} does not exist`);
+  }
+}
+
+/** PostgreSQL could not take or read the message; nothing was accepted. */
+export class StorageUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'STORAGE_UNAVAILABLE', 'Storage unavailable', 'The message store is unavailable; nothing was accepted. Retry later',
+      {}, { 'Retry-After': String(RETRY_STORAGE_SECONDS) });
+  }
+}
+
+/** delivery-service did not answer: the status is unknown, so none is guessed. */
+export class StatusUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'STATUS_UNAVAILABLE', 'Delivery status unavailable', 'The delivery status cannot be read right now; retry later',
+      {}, { 'Retry-After': String(RETRY_STATUS_SECONDS) });
+  }
+}
+
+const UNAVAILABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+
+/**
+ * True when a database error means "PostgreSQL cannot take this right now" (connection refused or
+ * lost, pool exhausted, server shutting down, serialization conflict) rather than a bug.
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'KnexTimeoutError') return true;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (UNAVAILABLE_NET_CODES.has(code)) return true;
+  // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57 operator intervention;
+  // 40001/40P01 serialization failure/deadlock: safe to retry.
+  if (/^(08|53|57)/.test(code) || code === '40001' || code === '40P01') return true;
+  if (err instanceof AggregateError) return err.errors.some(isStorageUnavailable);
+  return typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(e.message);
+}

@@ -1,0 +1,51 @@
+import { MESSAGE_STATUSES, type DeliveryStatusView } from '@ca/contracts';
+import { currentTraceHeaders } from '@ca/telemetry';
+import { StatusUnavailable } from '../errors';
+
+export type Fetch = typeof fetch;
+
+/**
+ * Reads the delivery half of a message's status from delivery-service. null: delivery-service has
+ * no record yet (not consumed). Anything else that is not a well-formed answer in time is
+ * StatusUnavailable: the status is unknown and we do not guess it.
+ *
+ * Node's fetch (undici) is not covered by the http instrumentation, so the active trace context
+ * is injected by hand: delivery-service's server span joins this request's trace.
+ */
+export async function fetchDeliveryStatus(
+  deps: { fetch: Fetch; deliveryUrl: string; timeoutMs: number },
+  id: string,
+): Promise<DeliveryStatusView | null> {
+  let response: Response;
+  try {
+    response = await deps.fetch(`${deps.deliveryUrl}/internal/v1/messages/${encodeURIComponent(id)}`, {
+      headers: { accept: 'application/json', ...currentTraceHeaders() },
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    });
+  } catch {
+    throw new StatusUnavailable();
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new StatusUnavailable();
+  }
+  let view: unknown;
+  try {
+    view = await response.json();
+  } catch {
+    throw new StatusUnavailable();
+  }
+  if (!isDeliveryStatusView(view, id)) throw new StatusUnavailable();
+  return view;
+}
+
+function isDeliveryStatusView(value: unknown, id: string): value is DeliveryStatusView {
+  const v = value as Partial<DeliveryStatusView> | null;
+  return typeof v === 'object' && v !== null && v.id === id
+    && (MESSAGE_STATUSES as readonly unknown[]).includes(v.status)
+    && typeof v.deliveryAttempts === 'number' && Array.isArray(v.attempts);
+}

@@ -1,0 +1,45 @@
+import type { Knex } from 'knex';
+import { maskFreeText, maskRecipient, type MessageView } from '@ca/contracts';
+import { HttpProblem } from '@ca/http';
+import { MessageNotFound, StorageUnavailable, isStorageUnavailable } from '../errors';
+import { fetchDeliveryStatus, type Fetch } from './delivery-client';
+import { findMessage } from './message-store';
+import { selfLink, traceLink } from './message-links';
+
+export interface StatusDeps {
+  db: Knex;
+  fetch: Fetch;
+  settings: { deliveryUrl: string; deliveryTimeoutMs: number; traceViewUrl: string };
+}
+
+/**
+ * GET /v1/messages/:id by API composition: what was asked (router's message row) plus what happened
+ * (delivery-service's ledger). Delivery state has one owner, so the router never stores a status.
+ */
+export async function readMessageView(deps: StatusDeps, id: string): Promise<MessageView> {
+  let row;
+  try {
+    row = await findMessage(deps.db, id);
+  } catch (err) {
+    if (err instanceof HttpProblem || !isStorageUnavailable(err)) throw err;
+    throw new StorageUnavailable();
+  }
+  if (!row) throw new MessageNotFound(id);
+  const delivery = await fetchDeliveryStatus({ fetch: deps.fetch, deliveryUrl: deps.settings.deliveryUrl, timeoutMs: deps.settings.deliveryTimeoutMs }, id);
+  return {
+    id: row.id,
+    channel: row.channel,
+    to: maskRecipient(row.channel, row.recipient),
+    status: delivery?.status ?? 'pending',
+    priority: row.priority,
+    correlationId: row.correlation_id,
+    createdAt: row.created_at.toISOString(),
+    lastAttemptedAt: delivery?.lastAttemptedAt ?? null,
+    deliveryAttempts: delivery?.deliveryAttempts ?? 0,
+    // Provider errors may quote the recipient; the API shows it masked like `to`.
+    errorMessage: delivery?.errorMessage ? maskFreeText(delivery.errorMessage) : null,
+    attempts: (delivery?.attempts ?? []).map((a) => ({ ...a, error: a.error ? maskFreeText(a.error) : null })),
+    traceId: row.trace_id,
+    links: { self: selfLink(row.id), trace: traceLink(deps.settings.traceViewUrl, row.trace_id) },
+  };
+}

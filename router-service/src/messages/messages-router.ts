@@ -1,0 +1,46 @@
+import express, { Router } from 'express';
+import { HTTP_HEADERS } from '@ca/contracts';
+import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
+import { traceOf } from '../tracing/request-trace';
+import { acceptMessage, type AcceptDeps } from './accept-message';
+import { readMessageView, type StatusDeps } from './message-status';
+import { selfLink } from './message-links';
+import { validateMessage } from './validate-message';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+export interface MessagesRouterDeps {
+  accept: AcceptDeps;
+  status: StatusDeps;
+  bodyLimit: string;
+  /** Called after each accepted message: wakes the outbox relay. */
+  onAccepted: () => void;
+}
+
+/** POST /v1/messages and GET /v1/messages/:id. */
+export function messagesRouter(deps: MessagesRouterDeps): Router {
+  const router = Router();
+
+  router.post('/', express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
+    if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
+    const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
+    if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
+    const message = await validateMessage(req.body);
+    const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId);
+    if (!accepted.replayed) deps.onAccepted();
+    else res.setHeader('Idempotent-Replayed', 'true');
+    res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = req.params.id;
+    if (!UUID.test(id)) {
+      throw new ValidationFailed([{ field: 'id', message: '"id" must be a valid UUID', type: 'string.guid' }]);
+    }
+    res.json(await readMessageView(deps.status, id.toLowerCase()));
+  });
+
+  return router;
+}

@@ -1,0 +1,118 @@
+import type { TestContext } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import type { Producer } from 'kafkajs';
+import { topicsFor, type Topics } from '@ca/contracts';
+import { createDb, ensureDatabase, migrate } from '@ca/postgres';
+import { createLogger } from '@ca/telemetry';
+import { buildRouterService, type RouterService } from '../../src/app';
+import type { Clock } from '../../src/clock';
+import { loadConfig, type RouterSettings } from '../../src/config';
+import { routerMigrations } from '../../src/db/migrations';
+import type { Fetch } from '../../src/messages/delivery-client';
+import { testProducer } from './kafka';
+
+export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/comm_aggregator_test';
+
+const stacks = new WeakMap<TestContext, Array<() => unknown>>();
+
+/**
+ * Registers cleanup that runs last-in first-out (t.after runs first-in first-out), so a service is
+ * closed before the schema it uses is dropped.
+ */
+export function defer(t: TestContext, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const fns: Array<() => unknown> = [];
+    stack = fns;
+    stacks.set(t, fns);
+    t.after(async () => {
+      for (const f of fns.reverse()) await f();
+    });
+  }
+  stack.push(fn);
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = new Date('2030-01-01T00:00:00Z')): Clock & { advance(seconds: number): void } {
+  let now = start.getTime();
+  return { now: () => new Date(now), advance: (seconds) => { now += seconds * 1000; } };
+}
+
+export function testSettings(overrides: Partial<RouterSettings> = {}): RouterSettings {
+  const base = loadConfig({ KAFKA_BROKERS: 'unused:9092', TRACE_VIEW_URL: 'http://traces.test' }).settings;
+  return { ...base, topicPrefix: `t${randomUUID().slice(0, 8)}.`, outboxPollMs: 50, ...overrides };
+}
+
+/** A migrated schema of its own in the test database, dropped after the test. */
+export async function testDb(t: TestContext): Promise<{ db: Knex; schema: string }> {
+  await ensureDatabase(TEST_DATABASE_URL);
+  const schema = `t_${randomUUID().slice(0, 8)}`;
+  const db = createDb({ url: TEST_DATABASE_URL, schema, pool: { min: 0, max: 20 } });
+  await migrate(db, schema, routerMigrations);
+  defer(t, async () => {
+    await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+    await db.destroy();
+  });
+  return { db, schema };
+}
+
+export interface RouterHarness {
+  url: string;
+  db: Knex;
+  topics: Topics;
+  settings: RouterSettings;
+  service: RouterService;
+  producer: Producer;
+}
+
+export async function startRouter(
+  t: TestContext,
+  opts: { brokers: string; db?: Knex; producer?: Producer; settings?: Partial<RouterSettings>; clock?: Clock; fetch?: Fetch },
+): Promise<RouterHarness> {
+  const db = opts.db ?? (await testDb(t)).db;
+  const settings = testSettings(opts.settings);
+  const producer = opts.producer ?? testProducer(opts.brokers);
+  const logger = createLogger({ service: 'router-service-test', level: 'error', silent: true });
+  const service = buildRouterService({ db, producer, settings, logger, clock: opts.clock ?? { now: () => new Date() }, fetch: opts.fetch });
+  const server = service.app.listen(0);
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  defer(t, async () => {
+    await service.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await producer.disconnect().catch(() => undefined);
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, db, topics: topicsFor(settings.topicPrefix), settings, service, producer };
+}
+
+export async function postMessage(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function countRows(db: Knex, table: string): Promise<number> {
+  const row = await db(table).count<{ n: string }>('* as n').first();
+  return Number(row?.n ?? 0);
+}
+
+export const SAMPLES = {
+  email: { channel: 'email', to: 'jane.doe@example.com', subject: 'Hello', body: 'Hi Jane' },
+  sms: { channel: 'sms', to: '+14155550100', body: 'Your code is 1234' },
+  whatsapp: { channel: 'whatsapp', to: '+447700900123', body: 'Order shipped' },
+  push: { channel: 'push', to: 'a'.repeat(40) + ':token_Z', subject: 'Title', body: 'Tap to open' },
+} as const;
