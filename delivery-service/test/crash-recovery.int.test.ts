@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { HEADERS, topicsFor, type SendRecord } from '@ca/contracts';
+import { HEADERS, recordKey, topicsFor, type SendRecord } from '@ca/contracts';
 import { testBrokers, testKafka, testSchema, uniquePrefix, waitFor } from '@ca/testing';
 
 const serviceDir = join(__dirname, '..');
@@ -52,7 +52,7 @@ test('delivery-service SIGKILLed between provider call and commit: sent once aft
     v: 1, id: randomUUID(), channel: 'email', to: 'crash.test@example.com', subject: 'Crash', body: 'once only',
     priority: 'high', createdAt: new Date().toISOString(), traceId: randomUUID().replace(/-/g, ''),
   };
-  await producer.send({ topic: topics.send('email'), acks: -1, messages: [{ key: `email:${record.to}`, value: JSON.stringify(record), headers: { [HEADERS.messageId]: record.id } }] });
+  await producer.send({ topic: topics.send('email'), acks: -1, messages: [{ key: recordKey('email', record.to), value: JSON.stringify(record), headers: { [HEADERS.messageId]: record.id } }] });
 
   await waitFor('the provider to accept the message', async () => {
     const rows = await pg.db('sim_provider_effects').where({ idempotency_key: record.id }).catch(() => []);

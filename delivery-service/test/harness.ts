@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { CHANNELS, HEADERS, topicsFor, type Channel, type SendRecord } from '@ca/contracts';
+import { CHANNELS, HEADERS, recordKey, topicsFor, type Channel, type SendRecord } from '@ca/contracts';
 import { createDurableProducer, createKafka } from '@ca/kafka';
 import { migrate } from '@ca/postgres';
 import { createLogger } from '@ca/telemetry';
@@ -80,7 +80,7 @@ export async function startDelivery(opts: HarnessOptions = {}) {
         traceId: randomUUID().replace(/-/g, ''),
         ...extra,
       };
-      await producer.send({ topic: topics.send(channel), acks: -1, messages: [{ key: `${channel}:${to}`, value: JSON.stringify(record), headers: { [HEADERS.messageId]: record.id } }] });
+      await producer.send({ topic: topics.send(channel), acks: -1, messages: [{ key: recordKey(channel, to), value: JSON.stringify(record), headers: { [HEADERS.messageId]: record.id } }] });
       return record;
     },
     async readDeadLetters() {

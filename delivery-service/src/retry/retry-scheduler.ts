@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ACKS_ALL } from '@ca/kafka';
-import { HEADERS, isChannel, type SendRecord, type Topics } from '@ca/contracts';
+import { HEADERS, isChannel, recordKey, type SendRecord, type Topics } from '@ca/contracts';
 import { contextFromHeaders, type Logger } from '@ca/telemetry';
 import type { DueRow, MessageStore } from '../store/message-store';
 
@@ -32,11 +32,12 @@ export function createRetryScheduler(deps: RetrySchedulerDeps) {
   async function publish(rows: DueRow[]): Promise<void> {
     await Promise.all(
       rows.map((row) => {
-        if (!isChannel(row.channel)) throw new Error(`unknown channel ${row.channel} on message ${row.id}`);
+        const channel = row.channel;
+        if (!isChannel(channel)) throw new Error(`unknown channel ${channel} on message ${row.id}`);
         const record: SendRecord = {
           v: 1,
           id: row.id,
-          channel: row.channel,
+          channel,
           to: row.recipient,
           ...(row.subject !== null ? { subject: row.subject } : {}),
           body: row.body,
@@ -49,10 +50,10 @@ export function createRetryScheduler(deps: RetrySchedulerDeps) {
         const trace = row.trace_context ?? {};
         return context.with(contextFromHeaders(trace), () =>
           deps.producer.send({
-            topic: deps.topics.retry(row.channel as SendRecord['channel']),
+            topic: deps.topics.retry(channel),
             acks: ACKS_ALL,
             messages: [{
-              key: `${row.channel}:${row.recipient}`,
+              key: recordKey(channel, row.recipient),
               value: JSON.stringify(record),
               headers: { ...trace, [HEADERS.messageId]: row.id, [HEADERS.channel]: row.channel, [HEADERS.attempt]: String(row.attempts + 1) },
             }],

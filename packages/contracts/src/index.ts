@@ -6,3 +6,4 @@ export * from './api-types';
 export * from './mask';
 export * from './provider-rules';
 export * from './span-attributes';
+export * from './record-key';

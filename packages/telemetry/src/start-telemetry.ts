@@ -2,7 +2,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -42,7 +42,9 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const batch = opts.batch ?? DEFAULT_BATCH;
   const spanExporter = opts.spanExporter ?? (opts.otlpEndpoint ? new OTLPTraceExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/traces` }) : undefined);
   const logExporter = opts.logExporter ?? (opts.otlpEndpoint ? new OTLPLogExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/logs` }) : undefined);
-  const spanProcessors: SpanProcessor[] = spanExporter ? [new BatchSpanProcessor(spanExporter, batch)] : [];
+  // Without an exporter spans are still created (trace ids, traceresponse and log correlation keep
+  // working); they are just not sent. An empty list would make NodeSDK register no tracer at all.
+  const spanProcessors: SpanProcessor[] = [spanExporter ? new BatchSpanProcessor(spanExporter, batch) : new NoopSpanProcessor()];
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({

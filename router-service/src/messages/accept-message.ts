@@ -8,7 +8,7 @@ import { claimContent } from '../dedup/content-dedup';
 import { contentHash, requestHash } from '../dedup/hashing';
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
 import { enqueueOutbox } from '../outbox/outbox-store';
-import { recordKey } from '../outbox/record-key';
+import { recordKey } from '@ca/contracts';
 import { countTowardsRecipientLimit } from '../ratelimit/recipient-rate-limit';
 import { insertMessage } from './message-store';
 import { acceptedView } from './message-links';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHANNELS, HEADERS, sendRecordSchema, type SendRecord } from '@ca/contracts';
-import { recordKey } from '../../src/outbox/record-key';
+import { recordKey } from '@ca/contracts';
 import { readRecords, useBroker } from '../support/kafka';
 import { countRows, postMessage, SAMPLES, startRouter, waitFor } from '../support/router-harness';
 
