@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { startMockBroker } from '@ca/kafka';
 
 const root = join(__dirname, '..');
-const TEST_ROOTS = ['packages', 'router-service', 'delivery-service', 'logging-service', 'scripts'];
+const TEST_ROOTS = ['packages', 'router-service', 'delivery-service', 'logging-service', 'test'];
 
 function findTests(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;

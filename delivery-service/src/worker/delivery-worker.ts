@@ -138,7 +138,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       await deadLetter(record, incoming, DEAD_LETTER_REASONS.permanentFailure, f.message, claim.attempt);
       const ok = await store.finishAttempt({ ...base, finishedAt: clock.now(), outcome: 'permanent_failure', error: f.message, status: 'failed', dueAt: null, backoffMs: null });
       if (!ok) return fencedOut(span, log);
-      log.warn('message failed permanently', { attempt: claim.attempt, error: f.message });
+      log.warn('message failed permanently', { attempt: claim.attempt, reason: f.message });
       return 'failed';
     }
     if (claim.attempt >= policy.maxAttempts) {
@@ -146,7 +146,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       await deadLetter(record, incoming, DEAD_LETTER_REASONS.retriesExhausted, f.message, claim.attempt);
       const ok = await store.finishAttempt({ ...base, finishedAt: clock.now(), outcome: 'transient_failure', error: f.message, status: 'dead_lettered', dueAt: null, backoffMs: null });
       if (!ok) return fencedOut(span, log);
-      log.warn('retries exhausted: message dead-lettered', { attempt: claim.attempt, error: f.message });
+      log.warn('retries exhausted: message dead-lettered', { attempt: claim.attempt, reason: f.message });
       return 'dead_lettered';
     }
     const backoffMs = backoffDelayMs(policy.backoff, claim.attempt, deps.random);
@@ -156,7 +156,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const dueAt = new Date(finishedAt.getTime() + backoffMs);
     const ok = await store.finishAttempt({ ...base, finishedAt, outcome: 'transient_failure', error: f.message, status: 'retrying', dueAt, backoffMs });
     if (!ok) return fencedOut(span, log);
-    log.info('attempt failed transiently: retry scheduled', { attempt: claim.attempt, backoffMs, error: f.message });
+    log.info('attempt failed transiently: retry scheduled', { attempt: claim.attempt, backoffMs, reason: f.message });
     return 'retry_scheduled';
   }
 
