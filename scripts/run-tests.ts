@@ -1,5 +1,5 @@
 /**
- * `npm test`: type-check, every unit and integration test (node:test) against real PostgreSQL and
+ * `npm test`: type-check, lint, every unit and integration test (node:test) against real PostgreSQL and
  * a Kafka-protocol broker, the compose file check, then the Postman collection (newman) against
  * the system started exactly as `npm start` starts it. Exits non-zero if anything fails.
  */
@@ -33,6 +33,7 @@ function step(title: string, cmd: string, args: string[], env: NodeJS.ProcessEnv
 async function main(): Promise<number> {
   const filter = process.argv.slice(2);
   if (await step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])) return 1;
+  if (!filter.length && (await step('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']))) return 1;
 
   const broker = process.env.KAFKA_BROKERS ? null : await startMockBroker();
   const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker!.brokers };
