@@ -2,7 +2,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Context } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -44,7 +45,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const logExporter = opts.logExporter ?? (opts.otlpEndpoint ? new OTLPLogExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/logs` }) : undefined);
   // Without an exporter spans are still created (trace ids, traceresponse and log correlation keep
   // working); they are just not sent. An empty list would make NodeSDK register no tracer at all.
-  const spanProcessors: SpanProcessor[] = [spanExporter ? new BatchSpanProcessor(spanExporter, batch) : new NoopSpanProcessor()];
+  const spanProcessors: SpanProcessor[] = [spanExporter ? new DropTransactionControlSpans(new BatchSpanProcessor(spanExporter, batch)) : new NoopSpanProcessor()];
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -54,14 +55,21 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       'deployment.environment.name': opts.environment,
     }),
     spanProcessors,
+    // No metrics pipeline: nothing here receives OTLP metrics (logging-service takes traces and
+    // logs), yet an SDK default would build a MeterProvider from env and every http/pg/kafkajs call
+    // would pay for histogram bookkeeping. An empty list means no MeterProvider: a no-op meter.
+    metricReaders: [],
     logRecordProcessors: logExporter ? [new BatchLogRecordProcessor({ exporter: logExporter, ...batch })] : [],
     instrumentations: [
       getNodeAutoInstrumentations({
         '@opentelemetry/instrumentation-http': {
           ignoreIncomingRequestHook: (req: IncomingMessage) => ignore.has((req.url ?? '').split('?')[0] ?? ''),
         },
-        '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware' as never] },
-        '@opentelemetry/instrumentation-pg': { requireParentSpan: true, enhancedDatabaseReporting: false },
+        // Request-handler spans only: middleware and router layers add spans to every request
+        // (`router - /v1/messages`, json parser, …) that tell nothing the handler span does not.
+        '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware' as never, 'router' as never] },
+        // pg-pool.connect / pg.connect spans on every checkout say nothing about our queries.
+        '@opentelemetry/instrumentation-pg': { requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true },
         '@opentelemetry/instrumentation-kafkajs': {},
         '@opentelemetry/instrumentation-winston': { disableLogSending: !logExporter },
       }),
@@ -75,6 +83,30 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     },
   };
 }
+
+/**
+ * Drops pg `BEGIN` / `COMMIT` spans before export. They were a fifth of all exported documents (each
+ * transaction has one of each) and carry nothing but a duration of a round trip; the statements
+ * inside the transaction keep their spans, and so does `ROLLBACK`, which is worth seeing.
+ * See docs/performance.md for what this saved.
+ */
+class DropTransactionControlSpans implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+  onStart(span: Span, parentContext: Context): void {
+    this.next.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    if (TRANSACTION_CONTROL.test(span.name) && span.instrumentationScope.name.endsWith('instrumentation-pg')) return;
+    this.next.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
+const TRANSACTION_CONTROL = /^pg\.query:(BEGIN|COMMIT)\b/;
 
 function trimSlash(url: string): string {
   return url.endsWith('/') ? url.slice(0, -1) : url;

@@ -125,7 +125,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
           acks: ACKS_ALL,
           messages: [{ key: row.key, value: row.value, headers: { ...row.headers } }],
         });
-        logger.info('message published', { messageId, topic: row.topic });
+        // debug: a per-message technical line; at info it costs a log line, an OTLP log record and
+        // a stored document per message, and the relay span already records the publish.
+        logger.debug('message published', { messageId, topic: row.topic });
         return result;
       }),
     );
