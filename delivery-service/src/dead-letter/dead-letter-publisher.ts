@@ -15,7 +15,8 @@ export interface DeadLetterPublisher {
 export function createDeadLetterPublisher(producer: Producer, topic: string): DeadLetterPublisher {
   return {
     async publish(record, traceHeaders) {
-      const trace = Object.keys(currentTraceHeaders()).length ? currentTraceHeaders() : (traceHeaders ?? {});
+      const current = currentTraceHeaders();
+      const trace = Object.keys(current).length ? current : (traceHeaders ?? {});
       await producer.send({
         topic,
         acks: ACKS_ALL,

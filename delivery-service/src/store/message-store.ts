@@ -72,11 +72,6 @@ export function createMessageStore(db: Db) {
       return row ? { fence: Number(row.fence), attempt: row.attempts + 1 } : null;
     },
 
-    async status(id: string): Promise<{ status: MessageStatus; leaseUntil: Date | null } | undefined> {
-      const row = await db('messages').where({ id }).first('status', 'lease_until');
-      return row ? { status: row.status, leaseUntil: row.lease_until } : undefined;
-    },
-
     /** Ledger before the provider call: "a call with this fence may be under way". */
     async ledgerIntent(id: string, fence: number, now: Date): Promise<'go' | 'delivered' | 'fenced'> {
       return db.transaction(async (trx) => {

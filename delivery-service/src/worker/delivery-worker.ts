@@ -61,8 +61,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const claim = await store.claim(record.id, deps.workerId, clock.now(), policy.leaseMs);
     const log = logger.child({ messageId: record.id, channel });
     if (!claim) {
-      const current = await store.status(record.id);
-      log.debug('record skipped: message is finished or held by another worker', { status: current?.status });
+      log.debug('record skipped: message is finished, not yet due, or held by another worker');
       return 'skipped';
     }
     return inSpan(

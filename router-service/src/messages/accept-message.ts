@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, SPAN, maskRecipient, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import { currentTraceHeaders, inSpan, syntheticTraceparent, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
@@ -8,7 +8,6 @@ import { claimContent } from '../dedup/content-dedup';
 import { contentHash, requestHash } from '../dedup/hashing';
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
 import { enqueueOutbox } from '../outbox/outbox-store';
-import { recordKey } from '@ca/contracts';
 import { countTowardsRecipientLimit } from '../ratelimit/recipient-rate-limit';
 import { insertMessage } from './message-store';
 import { acceptedView } from './message-links';
