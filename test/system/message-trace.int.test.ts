@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { waitFor } from '@ca/testing';
+import { startSystem, waitFor } from '@ca/testing';
 
 /**
  * The product's promise, end to end: the whole system started as `npm start` starts it, one
@@ -12,11 +9,6 @@ import { waitFor } from '@ca/testing';
  * This is also the proof that the SDK really instruments express, kafkajs and pg (a wrong start
  * order would leave those spans out and fail here).
  */
-const root = join(__dirname, '../..');
-const ports = { ROUTER_PORT: '23000', DELIVERY_PORT: '23001', LOGGING_PORT: '24000' };
-const router = `http://127.0.0.1:${ports.ROUTER_PORT}`;
-const logging = `http://127.0.0.1:${ports.LOGGING_PORT}`;
-const database = 'comm_aggregator_systest';
 
 interface Span {
   spanId: string;
@@ -28,35 +20,14 @@ interface Span {
   logs: Array<{ level: string; message: string }>;
 }
 
-async function resetDatabase(): Promise<void> {
-  const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await client.end();
-}
-
 test('one message, one trace: HTTP → outbox → Kafka → three attempts → sent, with logs on their spans', async (t) => {
-  await resetDatabase();
-  const system = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...ports,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-      KAFKA_TOPIC_PREFIX: `sys.${randomUUID().slice(0, 8)}.`,
-      KAFKA_MAX_WAIT_MS: '100',
-      BACKOFF_BASE_MS: '200',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const system = await startSystem({
+    database: 'comm_aggregator_systest',
+    ports: { router: 23000, delivery: 23001, logging: 24000 },
+    env: { KAFKA_TOPIC_PREFIX: `sys.${randomUUID().slice(0, 8)}.`, BACKOFF_BASE_MS: '200' },
   });
-  let output = '';
-  system.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  system.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
-  t.after(async () => {
-    system.kill('SIGTERM');
-    await new Promise((r) => { system.once('exit', r); setTimeout(r, 20_000).unref(); });
-  });
-  await waitFor('the system to start', async () => /all services healthy/.test(output), 90_000, 200);
+  t.after(() => system.stop());
+  const { router, logging } = system.urls;
 
   const traceId = randomBytes(16).toString('hex');
   const clientSpanId = randomBytes(8).toString('hex');

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createDb, ensureDatabase, type Db } from '@ca/postgres';
 import { headersToRecord, startMockBroker, type MockBroker } from '@ca/kafka';
 
+// Test fixtures read the runner's environment (scripts/run-tests.ts sets KAFKA_BROKERS); product code never does.
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comm_aggregator_test';
 
 /** A fresh PostgreSQL schema for one test; dropped by cleanup(). */
@@ -65,21 +65,6 @@ export async function readTopics(kafka: Kafka, topics: string[]): Promise<TopicR
   return { records, stop: () => consumer.disconnect() };
 }
 
-/** Polls fn until it returns a truthy value; throws with `what` after timeoutMs. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 /** A clock tests move by hand. */
 export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
@@ -91,3 +76,5 @@ export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
     },
   };
 }
+export { startSystem, type SystemOptions } from './system';
+export { waitFor } from './wait-for';
