@@ -11,7 +11,6 @@ import { startSystem } from '@ca/testing';
 async function main(): Promise<number> {
   const system = await startSystem({
     database: 'comm_aggregator_e2e',
-    ports: { router: 13000, delivery: 13001, logging: 14000 },
     env: { KAFKA_TOPIC_PREFIX: `e2e.${randomUUID().slice(0, 8)}.` },
     echo: true,
   });

@@ -23,7 +23,6 @@ interface Span {
 test('one message, one trace: HTTP → outbox → Kafka → three attempts → sent, with logs on their spans', async (t) => {
   const system = await startSystem({
     database: 'comm_aggregator_systest',
-    ports: { router: 23000, delivery: 23001, logging: 24000 },
     env: { KAFKA_TOPIC_PREFIX: `sys.${randomUUID().slice(0, 8)}.`, BACKOFF_BASE_MS: '200' },
   });
   t.after(() => system.stop());

@@ -76,5 +76,5 @@ export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
     },
   };
 }
-export { startSystem, type SystemOptions } from './system';
+export { freePort, startSystem, type SystemOptions } from './system';
 export { waitFor } from './wait-for';

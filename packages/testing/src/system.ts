@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { waitFor } from './wait-for';
@@ -7,9 +9,10 @@ const ROOT = join(__dirname, '../../..');
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface SystemOptions {
-  /** A database of its own, dropped and recreated, so runs never see each other's rows. */
+  /** A database of its own, dropped and recreated, so runs never see each other's rows; the name gets a random suffix. */
   database: string;
-  ports: { router: number; delivery: number; logging: number };
+  /** Fixed ports; by default each service gets a free port chosen by the OS, so runs never collide. */
+  ports?: { router: number; delivery: number; logging: number };
   env?: Record<string, string>;
   /** Where the services' output goes; default: kept in memory (`output`). */
   echo?: boolean;
@@ -20,20 +23,34 @@ export interface SystemOptions {
  * database and (via env) topic prefix of the caller's choosing. Resolves once every service is
  * healthy; stop() sends SIGTERM and waits for the graceful shutdown.
  */
+/** A TCP port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startSystem(opts: SystemOptions) {
+  const database = `${opts.database}_${randomUUID().slice(0, 8)}`;
+  const ports = opts.ports ?? { router: await freePort(), delivery: await freePort(), logging: await freePort() };
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${opts.database}" WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   await admin.end();
 
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
-      ROUTER_PORT: String(opts.ports.router),
-      DELIVERY_PORT: String(opts.ports.delivery),
-      LOGGING_PORT: String(opts.ports.logging),
-      DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${opts.database}`),
+      ROUTER_PORT: String(ports.router),
+      DELIVERY_PORT: String(ports.delivery),
+      LOGGING_PORT: String(ports.logging),
+      DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
       KAFKA_MAX_WAIT_MS: '100',
       ...opts.env,
     },
@@ -48,10 +65,15 @@ export async function startSystem(opts: SystemOptions) {
   child.stderr!.on('data', collect);
 
   const stop = async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 20_000).unref(); });
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 20_000).unref(); });
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    // Each run has a database of its own; leave none behind.
+    const cleanup = new Client({ connectionString: ADMIN_URL });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).finally(() => cleanup.end());
   };
   try {
     await waitFor('the system to start (all services healthy)', async () => {
@@ -64,11 +86,12 @@ export async function startSystem(opts: SystemOptions) {
   }
   return {
     urls: {
-      router: `http://127.0.0.1:${opts.ports.router}`,
-      delivery: `http://127.0.0.1:${opts.ports.delivery}`,
-      logging: `http://127.0.0.1:${opts.ports.logging}`,
+      router: `http://127.0.0.1:${ports.router}`,
+      delivery: `http://127.0.0.1:${ports.delivery}`,
+      logging: `http://127.0.0.1:${ports.logging}`,
     },
     output: () => output,
+    database,
     stop,
   };
 }
