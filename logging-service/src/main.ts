@@ -20,7 +20,7 @@ const { createStore } = require('./sinks/create-store') as typeof import('./sink
 
 async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE_NAME, level: config.logLevel });
-  const store = createStore(config);
+  const store = createStore(config, (err) => logger.warn('store write failed', { error: (err as Error).message }));
   const service = buildLoggingService({ store, logger, limits: config.ingest });
   await service.start();
   const server = service.app.listen(config.port, () => {

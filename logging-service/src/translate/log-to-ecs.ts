@@ -31,8 +31,9 @@ const EXCEPTION_ATTRIBUTES = new Set(['exception.type', 'exception.message', 'ex
  * error instead (logs-apm.error-*). `index` numbers the record within its request so identical
  * lines in one export stay distinct while a retried export maps to the same ids.
  */
-export function translateLogs(records: LogRecord[]): StoredDoc[] {
-  return records.map((r, index) => {
+export function translateLogs(records: LogRecord[], firstIndex = 0): StoredDoc[] {
+  return records.map((r, i) => {
+    const index = firstIndex + i; // position in the whole export, across chunks
     const meta = metadataOf(r.resource);
     const labels: Labels = { ...meta.labels };
     const numeric: NumericLabels = { ...meta.numericLabels };
