@@ -50,7 +50,7 @@ const schema = Joi.object<Env>({
   INGEST_MAX_RECORDS: Joi.number().integer().min(1).default(32_768),
   INGEST_BODY_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
   INGEST_MAX_IN_FLIGHT: Joi.number().integer().min(1).default(16),
-  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(64 * MiB),
+  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(32 * MiB),
   INGEST_RETRY_AFTER_SECONDS: Joi.number().integer().min(1).max(3600).default(5),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().uri({ scheme: ['http', 'https'] }).allow('').default(''),
