@@ -10,6 +10,7 @@
  * own, dropped at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@ca/telemetry';
 import { buildLoggingService } from '../../src/app';
@@ -43,7 +44,10 @@ function exportBody(): { body: Buffer | string; spans: number } {
 
 async function main() {
   const schema = `bench_${randomUUID().slice(0, 8)}`;
-  const store = createPostgresStore({ url: URL_, schema, retryAfterSeconds: 5 });
+  // Its own application_name, so the PostgreSQL backends serving it can be found and their CPU read.
+  const url = new URL(URL_);
+  url.searchParams.set('application_name', schema);
+  const store = createPostgresStore({ url: url.toString(), schema, retryAfterSeconds: 5 });
   const service = buildLoggingService({
     store, logger: createLogger({ service: 'bench', level: 'error', silent: true }),
     limits: { maxBodyBytes: 16 << 20, maxRecords: 32_768, bodyTimeoutMs: 60_000, maxInFlight: 64, maxInFlightBytes: 256 << 20, retryAfterSeconds: 5 },
@@ -62,6 +66,18 @@ async function main() {
   };
   for (let i = 0; i < 8; i += 1) await post(i); // warm-up
   let next = 8;
+  const backends = async () => (await store.db.raw('SELECT pid FROM pg_stat_activity WHERE application_name = ?', [schema])).rows as Array<{ pid: number }>;
+  /** utime + stime of those backends in ms (/proc, 100 ticks/s); NaN where /proc is not readable. */
+  const pgCpuMs = (pids: number[]) => pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  }, 0);
+  const pids = (await backends()).map((r) => r.pid);
+  const pg0 = pgCpuMs(pids);
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -70,9 +86,12 @@ async function main() {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const spans = EXPORTS * bodies[0]!.spans;
+  // Backends the pool opened during the run count whole (their CPU before the run is nil).
+  const pgMs = pgCpuMs([...new Set([...pids, ...(await backends()).map((r) => r.pid)])]) - pg0;
   console.log(JSON.stringify({
     format: FORMAT, exports: EXPORTS, spansPerExport: bodies[0]!.spans, concurrency: CONCURRENCY, seconds: +seconds.toFixed(2),
     spansPerSecond: Math.round(spans / seconds), cpuMsPerSpan: +((cpu.user + cpu.system) / 1000 / spans).toFixed(3),
+    postgresCpuMsPerSpan: +(pgMs / spans).toFixed(3),
   }));
   server.close();
   await store.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
