@@ -13,6 +13,7 @@ const { createDb, ensureDatabase, migrate } = require('@ca/postgres') as typeof 
 const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof import('@ca/kafka');
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
+const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 const logger = createLogger({ service: config.telemetry.serviceName, level: config.logLevel });
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
 
   const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
   service.start();
-  const server = service.app.listen(config.port, () => logger.info('router-service listening', { port: config.port }));
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('router-service listening', { port: config.port }));
 
   let stopping = false;
   const shutdown = (signal: string) => {
