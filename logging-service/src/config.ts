@@ -1,7 +1,9 @@
 import Joi from 'joi';
+import type { HttpTimeouts } from '@ca/http';
 
 export interface Config {
   port: number;
+  http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
   elasticsearch: {
@@ -24,7 +26,7 @@ const MiB = 1024 * 1024;
 
 /** process.env after validation and defaults (what the schema below produces). */
 interface Env {
-  PORT: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
+  PORT: number; HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
   ES_BULK_RETRY_WAIT_MS: number; ES_BULK_MAX_ATTEMPTS: number;
@@ -34,6 +36,10 @@ interface Env {
 
 const schema = Joi.object<Env>({
   PORT: Joi.number().port().default(4000),
+  // A 16 MiB export needs time on a slow link; a slow upload still ends in seconds, not minutes.
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).default('postgres://postgres@127.0.0.1:5432/comm_aggregator'),
   DATABASE_SCHEMA: Joi.string().pattern(/^[a-z_][a-z0-9_]*$/).default('logging'),
   ELASTICSEARCH_URL: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
@@ -68,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const v = value as Env;
   return Object.freeze({
     port: v.PORT,
+    http: { headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     databaseUrl: v.DATABASE_URL,
     databaseSchema: v.DATABASE_SCHEMA,
     elasticsearch: {
