@@ -74,7 +74,7 @@ const run = async (name, message) => {
       const n = next++;
       const { m, key } = message(n);
       try {
-        const r = await acceptMessage(deps, m, key, randomUUID().replaceAll('-', ''));
+        const r = await acceptMessage(deps, m, key, randomUUID().replaceAll('-', ''), TENANT);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       } catch (err) { statuses[err.status ?? 'error'] = (statuses[err.status ?? 'error'] ?? 0) + 1; if (!err.status) console.error(err); }
     }
@@ -95,6 +95,7 @@ const run = async (name, message) => {
 };
 
 const runId = Date.now().toString(36);
+const TENANT = '00000000-0000-4000-8000-000000000000'; // the default tenant the migration creates
 const msg = (n, tag) => ({ channel: 'sms', to: `+1555${String(n).padStart(7, '0')}`, body: `${tag} ${runId} ${n}`, priority: 'medium' });
 const rows = [];
 rows.push(await run('no key', (n) => ({ m: msg(n, 'nokey'), key: undefined })));

@@ -31,12 +31,12 @@ export interface Accepted {
  * whatever Kafka is doing. Duplicates are decided by PostgreSQL constraints, so the answer is the
  * same across any number of router processes.
  */
-export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string): Promise<Accepted> {
+export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string, tenantId: string): Promise<Accepted> {
   try {
-    if (idempotencyKey === undefined) return await accept(deps, message, traceId, undefined);
+    if (idempotencyKey === undefined) return await accept(deps, message, traceId, tenantId, undefined);
     const claim = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: true }, async (span) => {
       const result = await claimIdempotencyKey(deps.db, {
-        key: idempotencyKey, hash: requestHash(message), now: deps.clock.now(), ttlSeconds: deps.settings.idempotencyTtlSeconds,
+        tenantId, key: idempotencyKey, hash: requestHash(message), now: deps.clock.now(), ttlSeconds: deps.settings.idempotencyTtlSeconds,
       });
       const outcome = { claimed: 'accepted', replay: 'replayed', in_flight: 'in_flight', reused: 'key_reused' }[result.kind];
       span.setAttribute(ATTR.dedupOutcome, outcome);
@@ -49,7 +49,7 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
       return { status: claim.status, body: claim.body, replayed: true };
     }
     try {
-      return await accept(deps, message, traceId, { key: idempotencyKey, token: claim.token });
+      return await accept(deps, message, traceId, tenantId, { key: idempotencyKey, token: claim.token });
     } catch (err) {
       // Give the key back so the client may retry it; if even that fails the claim lapses by itself.
       await releaseIdempotencyKey(deps.db, idempotencyKey, claim.token).catch((releaseErr: unknown) => {
@@ -64,7 +64,7 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
   }
 }
 
-async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, claim: { key: string; token: string } | undefined): Promise<Accepted> {
+async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, tenantId: string, claim: { key: string; token: string } | undefined): Promise<Accepted> {
   const { db, clock, logger, topics, settings } = deps;
   const id = deps.newId();
   const now = clock.now();
@@ -86,7 +86,7 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
     const record: SendRecord = {
       v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
       priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
-      createdAt: now.toISOString(), traceId,
+      createdAt: now.toISOString(), traceId, tenantId,
     };
     const trace = currentTraceHeaders();
     if (!trace.traceparent) trace.traceparent = syntheticTraceparent(traceId);
@@ -94,10 +94,10 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       topic,
       key: recordKey(message.channel, message.to),
       value: JSON.stringify(record),
-      headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1' },
+      headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
     };
     return storeAccepted(db, {
-      id, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
+      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
       ...(claim ? { key: { ...claim, body } } : {}),
     });
   });
@@ -110,7 +110,7 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   }
 
   if (outcome.kind === 'duplicate') {
-    const original = await duplicateOf(db, content?.hash ?? '');
+    const original = await duplicateOf(db, tenantId, content?.hash ?? '');
     logger.info('duplicate message refused', { duplicateOf: original, channel: message.channel, recipientMasked });
     throw new DuplicateMessage(original);
   }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AcceptedView, Channel, Priority, SendMessageRequest } from '@ca/contracts';
-import { ACCEPT_REFUSED_SQLSTATE } from '../db/migrations/0002-accept-refused';
+import { ACCEPT_REFUSED_SQLSTATE } from '../db/migrations/0003-accept-refused';
 import { contentClaimCte, type SqlPart } from '../dedup/content-dedup';
 import { completeKeyCte } from '../dedup/idempotency-keys';
 import type { OutboxEntry } from '../outbox/outbox-store';
@@ -22,6 +22,7 @@ export interface MessageRow {
 
 export interface AcceptInput {
   id: string;
+  tenantId: string;
   message: SendMessageRequest;
   traceId: string;
   now: Date;
@@ -47,17 +48,17 @@ export type StoreOutcome = { kind: 'accepted' } | { kind: 'duplicate' } | { kind
 export async function storeAccepted(db: Knex, input: AcceptInput): Promise<StoreOutcome> {
   const m = input.message;
   const parts: SqlPart[] = [];
-  if (input.content) parts.push(contentClaimCte({ hash: input.content.hash, messageId: input.id, now: input.now, windowSeconds: input.content.windowSeconds }));
-  parts.push(recipientCountCte({ channel: m.channel, to: m.to, now: input.now, limit: input.rateLimitPerMinute, after: input.content ? 'claim' : null }));
+  if (input.content) parts.push(contentClaimCte({ tenantId: input.tenantId, hash: input.content.hash, messageId: input.id, now: input.now, windowSeconds: input.content.windowSeconds }));
+  parts.push(recipientCountCte({ tenantId: input.tenantId, channel: m.channel, to: m.to, now: input.now, limit: input.rateLimitPerMinute, after: input.content ? 'claim' : null }));
   const limit = input.rateLimitPerMinute > 0 ? input.rateLimitPerMinute : 0;
   parts.push({
     sql: `msg AS (
-      INSERT INTO messages (id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at)
-      SELECT CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text),
+      INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at)
+      SELECT CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text),
         CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz)
       FROM counted WHERE counted.count <= ?
       RETURNING id)`,
-    bindings: [input.id, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
+    bindings: [input.id, input.tenantId, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
       m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, limit],
   });
   // Same columns and values as outbox-store's enqueueOutbox: the relay cannot tell the difference.
@@ -71,7 +72,7 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   const refusals = [`WHEN (SELECT count FROM counted) > ? THEN accept_refused('rate_limited')`];
   const refusalBindings: Knex.RawBinding[] = [limit > 0 ? limit : 2_147_483_647];
   if (input.key) {
-    parts.push(completeKeyCte({ ...input.key, messageId: input.id, status: 202, after: 'enqueued' }));
+    parts.push(completeKeyCte({ ...input.key, tenantId: input.tenantId, messageId: input.id, status: 202, after: 'enqueued' }));
     refusals.push(`WHEN NOT EXISTS (SELECT 1 FROM completed) AND EXISTS (SELECT 1 FROM enqueued) THEN accept_refused('key_taken_over')`);
   }
   const sql = `WITH ${parts.map((p) => p.sql).join(',\n')}
@@ -86,6 +87,6 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   }
 }
 
-export async function findMessage(db: Knex, id: string): Promise<MessageRow | undefined> {
-  return db('messages').select('*').where({ id }).first<MessageRow | undefined>();
+export async function findMessage(db: Knex, id: string, tenantId: string): Promise<MessageRow | undefined> {
+  return db('messages').select('*').where({ id, tenant_id: tenantId }).first<MessageRow | undefined>();
 }

@@ -11,15 +11,15 @@ const WINDOW_MS = 60_000;
  * `count` exceeds the limit, so only accepted messages use the quota. limit 0 disables the check:
  * no counter row at all, count 0.
  */
-export function recipientCountCte(input: { channel: Channel; to: string; now: Date; limit: number; after: string | null }): SqlPart {
+export function recipientCountCte(input: { tenantId: string; channel: Channel; to: string; now: Date; limit: number; after: string | null }): SqlPart {
   const from = input.after ? ` FROM ${input.after}` : '';
   if (input.limit <= 0) return { sql: `counted AS (SELECT 0 AS count${from})`, bindings: [] };
   return {
     sql: `counted AS (
-      INSERT INTO rate_limits (bucket, window_start, count) SELECT CAST(? AS char(64)), CAST(? AS timestamptz), 1${from}
-      ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1
+      INSERT INTO rate_limits (tenant_id, bucket, window_start, count) SELECT CAST(? AS uuid), CAST(? AS char(64)), CAST(? AS timestamptz), 1${from}
+      ON CONFLICT (tenant_id, bucket, window_start) DO UPDATE SET count = rate_limits.count + 1
       RETURNING count)`,
-    bindings: [sha256(`${input.channel}:${input.to}`), new Date(windowStart(input.now))],
+    bindings: [input.tenantId, sha256(`${input.channel}:${input.to}`), new Date(windowStart(input.now))],
   };
 }
 

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 export const ACCEPT_REFUSED_SQLSTATE = 'CAREF';
 
 export const acceptRefused = {
-  name: '0002-accept-refused',
+  name: '0003-accept-refused',
   async up(db: Knex): Promise<void> {
     await db.raw(`CREATE FUNCTION accept_refused(reason text) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
