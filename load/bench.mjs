@@ -43,6 +43,7 @@ const { values: opt } = parseArgs({
     burst: { type: 'string' },
     'drain-timeout': { type: 'string', default: '120' },
     'burst-timeout': { type: 'string', default: '60' },
+    'warm-up-seconds': { type: 'string' },
     'admin-url': { type: 'string', default: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     echo: { type: 'boolean', default: false },
     root: { type: 'string' },
@@ -56,6 +57,7 @@ if (opt.help) {
 
 Options (defaults in brackets; --quick halves the phases):
   --connections N        autocannon connections for the max-rate phases [32]
+  --warm-up-seconds S    light load (4 connections) after each start, not measured [10; quick 5]
   --max-seconds S        max accept rate phase, each system [15; quick 8]
   --sustain-seconds S    sustained phase at 80 % of max [60; quick 20]
   --latency-seconds S    p99 phase at 50 % of max [15; quick 8]
@@ -79,6 +81,7 @@ const cfg = {
   burst: num('burst', 10_000, 2000),
   drainTimeout: Number(opt['drain-timeout']),
   burstTimeout: Number(opt['burst-timeout']),
+  warmUpSeconds: num('warm-up-seconds', 10, 5),
 };
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -254,6 +257,13 @@ async function startSystem(name, env) {
   return system;
 }
 
+/** A freshly started process is slow (tsx transpiling, JIT, pools): load it before measuring. */
+async function warmUp(system) {
+  log(`${system.name}: warm-up ${cfg.warmUpSeconds} s`);
+  await fire(system.url, system.apiKey, { duration: cfg.warmUpSeconds, connections: 4 });
+  await drain(system, 30);
+}
+
 /** Waits until everything accepted so far is in a terminal state; seconds waited, or null on timeout. */
 async function drain(system, timeoutSeconds, target) {
   const t0 = Date.now();
@@ -277,6 +287,7 @@ async function main() {
 
   const on = await startSystem('export_on', {});
   try {
+    await warmUp(on);
     sampleLoad();
     log('export on: max accept rate');
     results.max = await fire(on.url, on.apiKey, { duration: cfg.maxSeconds });
@@ -322,6 +333,7 @@ async function main() {
   if (!opt['skip-export-off']) {
     const off = await startSystem('export_off', { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
     try {
+      await warmUp(off);
       sampleLoad();
       log('export off: max accept rate');
       results.maxOff = await fire(off.url, off.apiKey, { duration: cfg.maxSeconds });
