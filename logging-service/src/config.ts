@@ -14,7 +14,7 @@ export interface Config {
     requestTimeoutMs: number;
     bulk: { flushBytes: number; concurrency: number; retries: number; waitMs: number; maxAttempts: number };
   };
-  ingest: { maxBodyBytes: number; maxInFlight: number; maxInFlightBytes: number; retryAfterSeconds: number };
+  ingest: { maxBodyBytes: number; maxRecords: number; bodyTimeoutMs: number; maxInFlight: number; maxInFlightBytes: number; retryAfterSeconds: number };
   logLevel: string;
   otlpEndpoint: string;
   environment: string;
@@ -30,7 +30,7 @@ interface Env {
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
   ES_BULK_RETRY_WAIT_MS: number; ES_BULK_MAX_ATTEMPTS: number;
-  INGEST_MAX_BODY_BYTES: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
+  INGEST_MAX_BODY_BYTES: number; INGEST_MAX_RECORDS: number; INGEST_BODY_TIMEOUT_MS: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
   LOG_LEVEL: string; OTEL_EXPORTER_OTLP_ENDPOINT: string; DEPLOYMENT_ENVIRONMENT: string; SERVICE_VERSION: string; SHUTDOWN_TIMEOUT_MS: number;
 }
 
@@ -53,8 +53,10 @@ const schema = Joi.object<Env>({
   ES_BULK_RETRY_WAIT_MS: Joi.number().integer().min(0).default(500),
   ES_BULK_MAX_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
   INGEST_MAX_BODY_BYTES: Joi.number().integer().min(1024).default(16 * MiB),
+  INGEST_MAX_RECORDS: Joi.number().integer().min(1).default(32_768),
+  INGEST_BODY_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
   INGEST_MAX_IN_FLIGHT: Joi.number().integer().min(1).default(16),
-  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(64 * MiB),
+  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(32 * MiB),
   INGEST_RETRY_AFTER_SECONDS: Joi.number().integer().min(1).max(3600).default(5),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().uri({ scheme: ['http', 'https'] }).allow('').default(''),
@@ -83,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       requestTimeoutMs: v.ES_REQUEST_TIMEOUT_MS,
       bulk: { flushBytes: v.ES_BULK_FLUSH_BYTES, concurrency: v.ES_BULK_CONCURRENCY, retries: v.ES_BULK_RETRIES, waitMs: v.ES_BULK_RETRY_WAIT_MS, maxAttempts: v.ES_BULK_MAX_ATTEMPTS },
     },
-    ingest: { maxBodyBytes: v.INGEST_MAX_BODY_BYTES, maxInFlight: v.INGEST_MAX_IN_FLIGHT, maxInFlightBytes: v.INGEST_MAX_IN_FLIGHT_BYTES, retryAfterSeconds: v.INGEST_RETRY_AFTER_SECONDS },
+    ingest: { maxBodyBytes: v.INGEST_MAX_BODY_BYTES, maxRecords: v.INGEST_MAX_RECORDS, bodyTimeoutMs: v.INGEST_BODY_TIMEOUT_MS, maxInFlight: v.INGEST_MAX_IN_FLIGHT, maxInFlightBytes: v.INGEST_MAX_IN_FLIGHT_BYTES, retryAfterSeconds: v.INGEST_RETRY_AFTER_SECONDS },
     logLevel: v.LOG_LEVEL,
     otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
     environment: v.DEPLOYMENT_ENVIRONMENT,

@@ -21,7 +21,7 @@ const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE_NAME, level: config.logLevel });
-  const store = createStore(config);
+  const store = createStore(config, (err) => logger.warn('store write failed', { error: (err as Error).message }));
   const service = buildLoggingService({ store, logger, limits: config.ingest });
   await service.start();
   const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => {

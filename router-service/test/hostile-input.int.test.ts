@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { testProducer } from './support/kafka';
-import { countRows, postMessage, SAMPLES, startRouter } from './support/router-harness';
+import { AUTH, countRows, postMessage, SAMPLES, startRouter } from './support/router-harness';
 
 // Real PostgreSQL: before the fix each of these reached it and came back as a 500. Kafka is not
 // needed (the outbox holds accepted messages), so the relay points at a dead address.
@@ -23,7 +23,7 @@ async function expectProblem(res: Response, status: number, code: string, what: 
 }
 
 const post = (url: string, body: string | Buffer, headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/messages`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  fetch(`${url}/v1/messages`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...AUTH, ...headers } });
 
 test('NUL, other control characters and lone surrogates in any text field: 400 naming the field, nothing stored', async (t) => {
   const h = await router(t);
@@ -72,19 +72,19 @@ test('corrupt or truncated gzip, bad percent-encoding, unknown charset: 4xx prob
   await expectProblem(await post(h.url, truncated, { 'content-encoding': 'gzip' }), 400, 'MALFORMED_CONTENT_ENCODING', 'truncated gzip');
   await expectProblem(await post(h.url, '{}', { 'content-encoding': 'x-custom' }), 415, 'UNSUPPORTED_ENCODING', 'unknown encoding');
   await expectProblem(await post(h.url, '{}', { 'content-type': 'application/json; charset=utf-99' }), 415, 'UNSUPPORTED_CHARSET', 'unknown charset');
-  await expectProblem(await fetch(`${h.url}/v1/messages/%ZZ`), 400, 'MALFORMED_PATH', '%ZZ');
-  await expectProblem(await fetch(`${h.url}/v1/messages/%E0%A4%A`), 400, 'MALFORMED_PATH', 'truncated utf-8 escape');
+  await expectProblem(await fetch(`${h.url}/v1/messages/%ZZ`, { headers: AUTH }), 400, 'MALFORMED_PATH', '%ZZ');
+  await expectProblem(await fetch(`${h.url}/v1/messages/%E0%A4%A`, { headers: AUTH }), 400, 'MALFORMED_PATH', 'truncated utf-8 escape');
   // A well-formed gzip body is accepted.
   assert.equal((await post(h.url, gzipSync(JSON.stringify(SAMPLES.sms)), { 'content-encoding': 'gzip' })).status, 202);
 });
 
 test('unknown routes are 404 and wrong methods 405 with Allow', async (t) => {
   const h = await router(t);
-  await expectProblem(await fetch(`${h.url}/v1/nothing`), 404, 'NOT_FOUND', '404');
-  const list = await fetch(`${h.url}/v1/messages`);
+  await expectProblem(await fetch(`${h.url}/v1/nothing`, { headers: AUTH }), 404, 'NOT_FOUND', '404');
+  const list = await fetch(`${h.url}/v1/messages`, { headers: AUTH });
   assert.equal(list.headers.get('allow'), 'POST');
   await expectProblem(list, 405, 'METHOD_NOT_ALLOWED', 'GET /v1/messages');
-  const del = await fetch(`${h.url}/v1/messages/00000000-0000-4000-8000-000000000000`, { method: 'DELETE' });
+  const del = await fetch(`${h.url}/v1/messages/00000000-0000-4000-8000-000000000000`, { method: 'DELETE', headers: AUTH });
   assert.equal(del.headers.get('allow'), 'GET, HEAD');
   await expectProblem(del, 405, 'METHOD_NOT_ALLOWED', 'DELETE /v1/messages/:id');
 });

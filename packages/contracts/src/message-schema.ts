@@ -122,6 +122,8 @@ export interface SendRecord {
   metadata?: Record<string, string | number | boolean>;
   createdAt: string;
   traceId: string;
+  /** The merchant that sent it (absent only on records written before tenants existed). */
+  tenantId?: string;
 }
 
 /** A JSON value PostgreSQL jsonb stores: no NUL and no lone surrogate in any key or string. */
@@ -160,6 +162,7 @@ export const sendRecordSchema = Joi.object<SendRecord>({
   // isoDate() normalises to toISOString(), which writes years 0 and > 9999 in forms PostgreSQL refuses.
   createdAt: Joi.string().isoDate().pattern(/^(?!0000)\d{4}-/).required().messages({ 'string.pattern.base': '{{#label}} must be a date between years 1 and 9999' }),
   traceId: Joi.string().hex().length(32).required(),
+  tenantId: Joi.string().pattern(CANONICAL_UUID).messages({ 'string.pattern.base': '{{#label}} must be a UUID in 8-4-12 hex form' }),
 }).unknown(true); // forward compatible: a newer producer may add fields
 
 /** The record on the dead-letter topic (value, JSON). */

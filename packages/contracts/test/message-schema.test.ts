@@ -63,6 +63,8 @@ test('SendRecord: only the canonical 8-4-12 uuid form, in either case', () => {
     const { error } = sendRecordSchema.validate(record({ id: bad }));
     assert.deepEqual(error?.details.map((d) => d.path.join('.')), ['id'], bad);
   }
+  assert.equal(sendRecordSchema.validate(record({ tenantId: id })).error, undefined);
+  assert.deepEqual(sendRecordSchema.validate(record({ tenantId: `{${id}}` })).error?.details.map((d) => d.path.join('.')), ['tenantId']);
 });
 
 test('SendRecord: no NUL or lone surrogate in any text field or metadata key/value; control characters PostgreSQL stores are kept', () => {

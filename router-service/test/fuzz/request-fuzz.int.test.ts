@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { testProducer } from '../support/kafka';
-import { SAMPLES, startRouter } from '../support/router-harness';
+import { AUTH, SAMPLES, startRouter } from '../support/router-harness';
 
 /**
  * Generated requests against the router built in-process on a real PostgreSQL schema: bodies near
@@ -112,7 +112,13 @@ const method = fc.oneof(
 const headerUnit = fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), fc.constantFrom('\t', 'é', 'ÿ', '\u0080', ' '));
 const idempotencyKey = fc.option(fc.oneof(fc.string({ unit: headerUnit, maxLength: 300 }), fc.uuid(), fc.constant('k'.repeat(256))), { freq: 3 });
 
-const requestArb = fc.record({ method, path, contentType, encoding, idempotencyKey, text: jsonText, garbage: fc.uint8Array({ maxLength: 64 }) });
+// Mostly the valid key (so requests reach routing and validation), sometimes none or a bad one.
+const authorization = fc.oneof(
+  { weight: 10, arbitrary: fc.constant<string | null>(AUTH.authorization) },
+  { weight: 1, arbitrary: fc.constantFrom<string | null>(null, 'Bearer ', 'Bearer ca_live_nope', 'Basic YTpi', `Bearer ${'k'.repeat(5000)}`) },
+);
+
+const requestArb = fc.record({ method, path, contentType, encoding, idempotencyKey, authorization, text: jsonText, garbage: fc.uint8Array({ maxLength: 64 }) });
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
@@ -124,6 +130,7 @@ function send(port: number, r: GeneratedRequest): Promise<Answer> {
   if (r.contentType) headers['content-type'] = r.contentType;
   if (header) headers['content-encoding'] = header;
   if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
+  if (r.authorization !== null) headers.authorization = r.authorization;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -171,5 +178,5 @@ test(`fuzz: ${RUNS} generated requests, never a 5xx, every 4xx a problem+json (s
   t.diagnostic(`statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))} in ${Date.now() - started} ms`);
   // The generator must reach past validation: some requests are accepted, many refused for many reasons.
   assert.ok((statuses.get(202) ?? 0) > 0, 'some generated messages were accepted');
-  assert.ok([400, 404, 405, 413, 415].every((s) => (statuses.get(s) ?? 0) > 0), `every refusal kind reached: ${JSON.stringify([...statuses])}`);
+  assert.ok([400, 401, 404, 405, 413, 415].every((s) => (statuses.get(s) ?? 0) > 0), `every refusal kind reached: ${JSON.stringify([...statuses])}`);
 });

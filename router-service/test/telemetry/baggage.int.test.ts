@@ -9,7 +9,7 @@ import { startTelemetry } from '@ca/telemetry/start';
 process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS = DEFAULT_INSTRUMENTATIONS;
 const telemetry = startTelemetry({ serviceName: 'router-service', serviceVersion: 'test', environment: 'test', otlpEndpoint: '', spanExporter: new InMemorySpanExporter() });
 const { readRecords, useBroker } = require('../support/kafka') as typeof import('../support/kafka');
-const { defer, postMessage, SAMPLES, startRouter } = require('../support/router-harness') as typeof import('../support/router-harness');
+const { AUTH, defer, postMessage, SAMPLES, startRouter } = require('../support/router-harness') as typeof import('../support/router-harness');
 
 const brokers = useBroker();
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -40,7 +40,7 @@ test("a client's baggage header reaches neither the outbox row, the Kafka record
   assert.equal(record.headers.baggage, undefined);
   assert.doesNotMatch(JSON.stringify(record.headers), /hunter2|secret/);
 
-  const view = await fetch(`${h.url}/v1/messages/${String(res.body.id)}`, { headers });
+  const view = await fetch(`${h.url}/v1/messages/${String(res.body.id)}`, { headers: { ...AUTH, ...headers } });
   assert.equal(view.status, 200);
   assert.equal(calls.length, 1);
   assert.equal(calls[0]?.baggage, undefined);
