@@ -2,6 +2,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Context } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -60,6 +61,11 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       'deployment.environment.name': opts.environment,
     }),
     spanProcessors,
+    // W3C trace context only, no W3C baggage: a client's `baggage` header is free text it chose
+    // (it may hold secrets or recipients) and nothing here reads baggage, so it is neither taken
+    // from a request nor copied into Kafka headers, outbox rows or calls to the next service.
+    // This overrides OTEL_PROPAGATORS on purpose (docs/decisions.md "Client baggage is dropped").
+    textMapPropagator: new W3CTraceContextPropagator(),
     // No metrics pipeline: nothing here receives OTLP metrics (logging-service takes traces and
     // logs), yet an SDK default would build a MeterProvider from env and every http/pg/kafkajs call
     // would pay for histogram bookkeeping. An empty list means no MeterProvider: a no-op meter.
