@@ -75,14 +75,14 @@ test('a logging-service outage loses no spans: every trace sent meanwhile arrive
     const clientSpanId = randomBytes(8).toString('hex');
     const res = await fetch(`${system.urls.router}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpanId}-01` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}`, traceparent: `00-${traceId}-${clientSpanId}-01` },
       body: JSON.stringify({ channel: 'email', to: `outage.${randomUUID().slice(0, 8)}@example.com`, subject: 'Outage', body: `body ${randomUUID()}` }),
     });
     assert.equal(res.status, 202);
     return { id: ((await res.json()) as { id: string }).id, traceId, clientSpanId };
   };
   const sent = (id: string) => waitFor(`message ${id} sent`, async () => {
-    const view = (await (await fetch(`${system.urls.router}/v1/messages/${id}`)).json()) as { status: string };
+    const view = (await (await fetch(`${system.urls.router}/v1/messages/${id}`, { headers: { authorization: `Bearer ${system.apiKey}` } })).json()) as { status: string };
     return view.status === 'sent';
   }, 120_000, 200);
 
