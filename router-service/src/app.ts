@@ -17,6 +17,7 @@ import { oldestOutboxEntry } from './outbox/outbox-store';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
+import { httpsOnly } from './transport/https-only';
 
 export interface RouterServiceDeps {
   db: Knex;
@@ -46,6 +47,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
 
   const app = express();
   app.disable('x-powered-by');
+  // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
+  app.set('trust proxy', settings.trustProxy);
   app.use(healthRouter('router-service', {
     database: async () => { await db.raw('select 1'); },
     // Kafka being down is not "not ready": accepted messages are durable in the outbox. An outbox
@@ -58,6 +61,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     },
   }));
   app.use(requestTrace());
+  // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
+  app.use(httpsOnly(settings.transport));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
