@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
-import { healthRouter, problemHandler } from '@ca/http';
+import { healthRouter, problemHandler, requireServiceToken } from '@ca/http';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
@@ -27,6 +27,8 @@ export interface DeliveryServiceDeps {
     policy: DeliveryPolicy;
     consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
     scheduler: { pollMs: number; batchSize: number };
+    /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
+    serviceToken?: string | null;
   };
 }
 
@@ -53,6 +55,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
   }));
+  app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));
   app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
 

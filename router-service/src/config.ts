@@ -34,6 +34,7 @@ interface Env {
   HTTPS_ONLY: boolean;
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
+  SERVICE_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -79,6 +80,8 @@ const envSchema = Joi.object<Env, true>({
   // express `trust proxy`: whose X-Forwarded-Proto/-For count ('false', 'loopback', CIDRs, a hop count).
   TRUST_PROXY: Joi.string().default('false'),
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
+  // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
+  SERVICE_TOKEN: Joi.string().min(16).empty(''),
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -116,6 +119,7 @@ function toConfig(env: Env) {
       apiKeyCacheMs: env.API_KEY_CACHE_MS,
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      serviceToken: env.SERVICE_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };

@@ -1,2 +1,3 @@
 export * from './problem';
 export * from './health';
+export * from './service-auth';
