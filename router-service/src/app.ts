@@ -8,6 +8,7 @@ import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
 import { authenticate, requireScope } from './auth/authenticate';
+import { introspectRouter } from './auth/introspect-router';
 import { RouteNotFound } from './errors';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
@@ -61,6 +62,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     },
   }));
   app.use(requestTrace());
+  app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
