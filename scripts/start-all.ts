@@ -5,9 +5,11 @@
  * everything in reverse order. Any other variable (PORT excepted) is passed through to all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMockBroker, type MockBroker } from '@ca/kafka';
+import { ensureLocalCertificate } from './local-tls';
 
 const root = join(__dirname, '..');
 const SERVICES = [
@@ -60,6 +62,19 @@ async function main(): Promise<void> {
   env.DELIVERY_URL ??= urls['delivery-service'];
   env.TRACE_VIEW_URL ??= urls['logging-service'];
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= urls['logging-service'];
+  // Security wiring (docs/security.md): one service credential for this run, sent by the OTLP
+  // exporters and router-service; plain HTTP on loopback only; the router's API over HTTPS with a
+  // self-signed certificate kept outside the repository.
+  env.SERVICE_TOKEN ??= randomBytes(32).toString('base64url');
+  env.OTEL_EXPORTER_OTLP_HEADERS ??= `authorization=Bearer%20${env.SERVICE_TOKEN}`;
+  env.ROUTER_URL ??= urls['router-service'];
+  env.HOST ??= '127.0.0.1';
+  if (!env.TLS_CERT_FILE) {
+    const tls = await ensureLocalCertificate();
+    env.TLS_CERT_FILE = tls.certFile;
+    env.TLS_KEY_FILE = tls.keyFile;
+  }
+  env.HTTPS_PORT = process.env.ROUTER_HTTPS_PORT ?? env.HTTPS_PORT ?? '3443';
 
   for (const svc of SERVICES) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -75,7 +90,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(svc.name, svc.port, child);
   }
-  console.log(JSON.stringify({ level: 'info', service: 'start-all', message: 'all services healthy', ...urls }));
+  console.log(JSON.stringify({ level: 'info', service: 'start-all', message: 'all services healthy', ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE }));
 }
 
 process.on('SIGINT', () => void stopAll(0));
