@@ -61,8 +61,9 @@ test('delivery-service: every channel delivers once, retries grow, failures dead
     assert.equal(smsView.deliveryAttempts, 3);
   });
 
-  await t.test('permanent failure: failed, no retry, dead-letter record with the reason', async () => {
-    const r = await h.send('whatsapp', '+14155559992');
+  await t.test('permanent failure: failed, no retry, dead-letter record with the reason (and the merchant)', async () => {
+    const tenantId = randomUUID();
+    const r = await h.send('whatsapp', '+14155559992', { tenantId });
     const view = await finalView(h, r.id, 'failed');
     assert.equal(view.deliveryAttempts, 1);
     assert.match(view.errorMessage ?? '', /fail-permanent/);
@@ -71,6 +72,8 @@ test('delivery-service: every channel delivers once, retries grow, failures dead
     assert.equal(body.reason, DEAD_LETTER_REASONS.permanentFailure);
     assert.equal(body.attempts, 1);
     assert.equal(body.record.id, r.id);
+    assert.equal(body.record.tenantId, tenantId, 'the dead letter names the merchant');
+    assert.equal((await h.db('messages').where({ id: r.id }).first()).tenant_id, tenantId, 'so does the delivery row');
     // Give the scheduler a chance to (wrongly) retry, then check nothing more happened.
     await new Promise((res) => setTimeout(res, 400));
     assert.equal((await providerRecords(h, r.id)).calls.length, 1);
