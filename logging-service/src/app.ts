@@ -1,5 +1,5 @@
-import express, { type Express } from 'express';
-import { healthRouter, problemHandler, requireServiceToken } from '@ca/http';
+import type { Express } from 'express';
+import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
@@ -27,14 +27,13 @@ export interface LoggingService {
 }
 
 export function buildLoggingService({ store, logger, limits, serviceToken = null, access }: LoggingServiceDeps): LoggingService {
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
   // Only the system's own exporters may post spans and logs: forged spans never reach a waterfall.
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits) }));
   app.use(traceRouter(store, access));
-  app.use(problemHandler((err) => logger.error('request failed', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
   return {
     app,
     start: () => store.start(),

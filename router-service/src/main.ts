@@ -14,9 +14,8 @@ const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof im
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
 const { readFileSync } = require('node:fs') as typeof import('node:fs');
-// Required after the SDK started, so the http instrumentation traces the HTTPS server too.
-const { createServer: createHttpsServer } = require('node:https') as typeof import('node:https');
 const { ensureBootstrapKey } = require('./auth/key-store') as typeof import('./auth/key-store');
+const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 const logger = createLogger({ service: config.telemetry.serviceName, level: config.logLevel });
 
@@ -38,11 +37,11 @@ async function main(): Promise<void> {
 
   const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
   service.start();
-  const servers = [service.app.listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
+  const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
   if (config.tls) {
     const { port } = config.tls;
     const tls = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
-    servers.push(createHttpsServer(tls, service.app).listen(port, () => logger.info('router-service listening', { port, scheme: 'https' })));
+    servers.push(createHttpServer(service.app, config.http, logger, tls).listen(port, () => logger.info('router-service listening', { port, scheme: 'https' })));
   }
 
   let stopping = false;

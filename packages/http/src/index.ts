@@ -1,3 +1,6 @@
 export * from './problem';
 export * from './health';
+export * from './error-boundary';
+export * from './allowed-methods';
+export * from './http-server';
 export * from './service-auth';
