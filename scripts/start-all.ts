@@ -10,10 +10,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMockBroker, type MockBroker } from '@ca/kafka';
 import type { EmbeddedPostgres } from '@ca/postgres/embedded';
+import { ensureLocalCertificate } from './local-tls';
 
 const root = join(__dirname, '..');
 const SERVICES = [
@@ -108,6 +110,19 @@ async function main(): Promise<void> {
   env.DELIVERY_URL ??= urls['delivery-service'];
   env.TRACE_VIEW_URL ??= urls['logging-service'];
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= urls['logging-service'];
+  // Security wiring (docs/security.md): one service credential for this run, sent by the OTLP
+  // exporters and router-service; plain HTTP on loopback only; the router's API over HTTPS with a
+  // self-signed certificate kept outside the repository.
+  env.SERVICE_TOKEN ??= randomBytes(32).toString('base64url');
+  env.OTEL_EXPORTER_OTLP_HEADERS ??= `authorization=Bearer%20${env.SERVICE_TOKEN}`;
+  env.ROUTER_URL ??= urls['router-service'];
+  env.HOST ??= '127.0.0.1';
+  if (!env.TLS_CERT_FILE) {
+    const tls = await ensureLocalCertificate();
+    env.TLS_CERT_FILE = tls.certFile;
+    env.TLS_KEY_FILE = tls.keyFile;
+  }
+  env.HTTPS_PORT = process.env.ROUTER_HTTPS_PORT ?? env.HTTPS_PORT ?? '3443';
 
   for (const svc of SERVICES) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(svc.name, svc.port, child);
   }
-  log('info', 'all services healthy', urls);
+  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE });
 }
 
 process.on('SIGINT', () => void stopAll(0));
