@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
-import { currentTraceHeaders, inSpan, syntheticTraceparent, type Logger } from '@ca/telemetry';
+import { enqueue } from '@ca/outbox';
+import { inSpan, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
 import { DuplicateMessage, IdempotencyKeyInFlight, IdempotencyKeyReused, RateLimited, StorageUnavailable, isStorageUnavailable } from '../errors';
 import { claimContent } from '../dedup/content-dedup';
 import { contentHash, requestHash } from '../dedup/hashing';
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
-import { enqueueOutbox } from '../outbox/outbox-store';
 import { countTowardsRecipientLimit } from '../ratelimit/recipient-rate-limit';
 import { insertMessage } from './message-store';
 import { acceptedView } from './message-links';
@@ -107,14 +107,13 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       };
       // The trace context of this span travels with the row, so the relay's publish (minutes later,
       // maybe in another process) joins this request's trace.
-      const trace = currentTraceHeaders();
-      if (!trace.traceparent) trace.traceparent = syntheticTraceparent(traceId);
-      await enqueueOutbox(trx, {
+      await enqueue(trx, [{
         topic,
         key: recordKey(message.channel, message.to),
         value: JSON.stringify(record),
-        headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1' },
-      }, now);
+        headers: { [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1' },
+        traceId,
+      }], now);
     });
 
     if (claim && !(await completeIdempotencyKey(trx, { key: claim.key, token: claim.token, messageId: id, status: 202, body }))) {
