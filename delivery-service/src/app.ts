@@ -2,19 +2,19 @@ import express from 'express';
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
 import { healthRouter, problemHandler } from '@ca/http';
+import { createOutboxRelay } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
 import { createMessageStore } from './store/message-store';
-import { createDeadLetterPublisher } from './dead-letter/dead-letter-publisher';
 import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
-import { createRetryScheduler } from './retry/retry-scheduler';
 import { statusRoutes } from './api/status-routes';
 
 export interface DeliveryServiceDeps {
   db: Db;
   kafka: Kafka;
+  /** Used only by the outbox relay; it may be disconnected (the relay connects and retries). */
   producer: Producer;
   providers: Providers;
   logger: Logger;
@@ -26,7 +26,7 @@ export interface DeliveryServiceDeps {
     channels: readonly Channel[];
     policy: DeliveryPolicy;
     consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
-    scheduler: { pollMs: number; batchSize: number };
+    outbox: { pollMs: number; batchSize: number };
   };
 }
 
@@ -35,18 +35,20 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const { db, kafka, producer, logger, clock, settings } = deps;
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
+  const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
     providers: deps.providers,
-    deadLetters: createDeadLetterPublisher(producer, topics.deadLetter),
+    topics,
     policy: settings.policy,
     clock,
     random: deps.random,
     logger,
     workerId: settings.workerId,
+    maxBatch: 100,
+    onEnqueued: () => relay.kick(),
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
-  const scheduler = createRetryScheduler({ store, producer, topics, clock, logger, ...settings.scheduler, graceMs: settings.policy.leaseMs });
 
   const app = express();
   app.disable('x-powered-by');
@@ -59,16 +61,16 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   return {
     app,
     worker,
-    scheduler,
+    relay,
     store,
     async start(): Promise<void> {
+      relay.start();
       await consumers.start();
-      scheduler.start();
     },
-    /** Stop intake first (consumers), then the scheduler; the caller closes producer and db. */
+    /** Stop intake first (consumers), then the relay; the caller closes producer and db. */
     async stop(): Promise<void> {
       await consumers.stop();
-      await scheduler.stop();
+      await relay.stop();
     },
   };
 }

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       channels: config.channels,
       policy: { maxAttempts: config.retry.maxAttempts, backoff: config.retry, leaseMs: config.leaseMs, providerTimeoutMs: config.providerTimeoutMs },
       consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
-      scheduler: config.scheduler,
+      outbox: config.outbox,
     },
   });
   await service.start();

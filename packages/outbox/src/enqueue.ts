@@ -13,8 +13,8 @@ export interface OutboxRecord {
   /** Publish no earlier than this (a retry's due time); null/absent: as soon as possible. */
   notBefore?: Date | null;
   /**
-   * Trace context to continue when no span is active (a stored attempt context, an incoming
-   * record's headers); the active span wins when there is one.
+   * Trace context the record continues (W3C headers). When absent, the active span's context;
+   * batched writers pass it explicitly because their statement runs in one record's context only.
    */
   traceHeaders?: Record<string, string | undefined> | null;
   /** Last resort when neither exists (tracing off): a synthetic traceparent for this trace id. */
@@ -27,11 +27,9 @@ export interface OutboxRecord {
  * (PostgreSQL's jsonb refuses them, and a header value is never the record's only copy).
  */
 export function buildHeaders(record: OutboxRecord): Record<string, string> {
-  const active = currentTraceHeaders();
-  const fallback = record.traceHeaders ?? {};
-  const traceparent = active[HEADERS.traceparent] ?? fallback[HEADERS.traceparent]
-    ?? (record.traceId ? syntheticTraceparent(record.traceId) : undefined);
-  const tracestate = active[HEADERS.traceparent] ? active[HEADERS.tracestate] : fallback[HEADERS.tracestate];
+  const source = record.traceHeaders?.[HEADERS.traceparent] ? record.traceHeaders : currentTraceHeaders();
+  const traceparent = source[HEADERS.traceparent] ?? (record.traceId ? syntheticTraceparent(record.traceId) : undefined);
+  const tracestate = source[HEADERS.traceparent] ? source[HEADERS.tracestate] : undefined;
   const out: Record<string, string> = {};
   if (traceparent) out[HEADERS.traceparent] = traceparent;
   if (tracestate) out[HEADERS.tracestate] = tracestate;
