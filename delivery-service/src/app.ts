@@ -25,7 +25,7 @@ export interface DeliveryServiceDeps {
     topicPrefix: string;
     channels: readonly Channel[];
     policy: DeliveryPolicy;
-    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
+    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
     outbox: { pollMs: number; batchSize: number };
   };
 }
@@ -52,8 +52,11 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
 
   const app = express();
   app.disable('x-powered-by');
+  // /health answers as soon as the process listens (liveness); /ready also needs every channel's
+  // consumer to have joined its group, which can take a session timeout after a crash.
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
+    consumers: async () => { if (!consumers.ready()) throw new Error('joining consumer groups'); },
   }));
   app.use(statusRoutes(store));
   app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));

@@ -6,7 +6,7 @@ export interface DeliveryConfig {
   port: number;
   databaseUrl: string;
   databaseSchema: string;
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
   channels: Channel[];
   retry: { maxAttempts: number; baseMs: number; factor: number; maxMs: number };
   leaseMs: number;
@@ -31,6 +31,7 @@ const schema = Joi.object({
   KAFKA_HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(100).default(3_000),
   KAFKA_MAX_WAIT_MS: Joi.number().integer().min(10).max(30_000).default(1_000),
   KAFKA_PARTITIONS_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  DELIVERY_KEY_CONCURRENCY: Joi.number().integer().min(1).max(1000).default(32),
   DELIVERY_CHANNELS: Joi.string().default(CHANNELS.join(',')),
   MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   BACKOFF_BASE_MS: Joi.number().integer().min(1).default(1_000),
@@ -68,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONCURRENCY,
+      keyConcurrency: e.DELIVERY_KEY_CONCURRENCY,
       maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS,
     },
     channels: channels as Channel[],

@@ -110,6 +110,7 @@ test('a fenced-out worker whose call failed permanently publishes no dead letter
   await waitFor('the relay to drain due rows', async () => (await h.db('outbox').where('not_before', '<=', clock.now()).orWhereNull('not_before')).length === 0);
   await h.producer.send({ topic: h.topics.deadLetter, acks: -1, messages: [{ key: 'marker', value: 'marker' }] });
   const dlq = await h.readDeadLetters();
+  t.after(() => dlq.stop());
   const seen = await waitFor('the marker on the dead-letter topic', async () => (dlq.records.some((r) => r.key === 'marker') ? dlq.records : null));
   assert.deepEqual(seen.map((r) => r.key), ['marker']);
 });
