@@ -12,7 +12,8 @@ import { startMockBroker, type MockBroker } from '@ca/kafka';
 const root = join(__dirname, '..');
 const SERVICES = [
   { name: 'logging-service', port: process.env.LOGGING_PORT ?? '4000' },
-  { name: 'delivery-service', port: process.env.DELIVERY_PORT ?? '3001' },
+  // delivery-service is waited for until ready (consumers joined), the others until alive.
+  { name: 'delivery-service', port: process.env.DELIVERY_PORT ?? '3001', path: '/ready' },
   { name: 'router-service', port: process.env.ROUTER_PORT ?? '3000' },
 ] as const;
 
@@ -20,12 +21,12 @@ const children: ChildProcess[] = [];
 let broker: MockBroker | null = null;
 let stopping = false;
 
-async function waitHealthy(name: string, port: string, child: ChildProcess): Promise<void> {
+async function waitHealthy(name: string, port: string, child: ChildProcess, path = '/health'): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
       if (res.ok) return;
     } catch {
       /* not listening yet */
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       console.error(JSON.stringify({ level: 'error', service: 'start-all', message: `${svc.name} exited`, code, signal }));
       void stopAll(1);
     });
-    await waitHealthy(svc.name, svc.port, child);
+    await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
   }
   console.log(JSON.stringify({ level: 'info', service: 'start-all', message: 'all services healthy', ...urls }));
 }
