@@ -1,7 +1,6 @@
-import express from 'express';
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
-import { healthRouter, problemHandler } from '@ca/http';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
@@ -50,8 +49,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   // /health answers as soon as the process listens (liveness); /ready also needs every channel's
   // consumer to have joined its group, which can take a session timeout after a crash.
   app.use(healthRouter('delivery-service', {
@@ -59,7 +57,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     consumers: async () => { if (!consumers.ready()) throw new Error('joining consumer groups'); },
   }));
   app.use(statusRoutes(store));
-  app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
 
   return {
     app,

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const { createSimulatedProviders } = require('./providers/simulated-provider') as typeof import('./providers/simulated-provider');
   const { seededRandom } = require('./providers/seeded-random') as typeof import('./providers/seeded-random');
   const { deliveryMigrations } = require('./db/migrations') as typeof import('./db/migrations');
+  const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
   const logger = createLogger({ service: 'delivery-service', level: config.logLevel });
   await ensureDatabase(config.databaseUrl);
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     },
   });
   // Listen first: liveness answers at once, readiness once the consumer groups have joined.
-  const server = service.app.listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
   const startedAt = Date.now();
   await service.start();
   logger.info('delivery-service ready: consumer groups joined', { ms: Date.now() - startedAt });

@@ -1,5 +1,5 @@
-import express, { type Express } from 'express';
-import { healthRouter, problemHandler } from '@ca/http';
+import type { Express } from 'express';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
@@ -23,12 +23,11 @@ export interface LoggingService {
 }
 
 export function buildLoggingService({ store, logger, limits }: LoggingServiceDeps): LoggingService {
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits) }));
   app.use(traceRouter(store));
-  app.use(problemHandler((err) => logger.error('request failed', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
   return {
     app,
     start: () => store.start(),

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
-import { healthRouter, problemHandler, sendProblem } from '@ca/http';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
-import { RouteNotFound } from './errors';
+import { authenticate, requireScope } from './auth/authenticate';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { apiRateLimit } from './ratelimit/api-key-rate-limit';
+import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
 
 export interface RouterServiceDeps {
@@ -42,8 +44,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter('router-service', {
     database: async () => { await db.raw('select 1'); },
     // Kafka being down is not "not ready": accepted messages are durable in the outbox. An outbox
@@ -56,14 +57,16 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     },
   }));
   app.use(requestTrace());
+  // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
+  app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
+  app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
-  app.use((req, res) => sendProblem(res, new RouteNotFound(req.method, req.path)));
-  app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;
   return {

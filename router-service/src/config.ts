@@ -18,11 +18,18 @@ interface Env {
   OUTBOX_BATCH_SIZE: number;
   OUTBOX_STUCK_SECONDS: number;
   BODY_LIMIT: string;
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
   LOG_LEVEL: string;
   OTEL_EXPORTER_OTLP_ENDPOINT: string;
   DEPLOYMENT_ENVIRONMENT: string;
   SERVICE_VERSION: string;
   SHUTDOWN_TIMEOUT_MS: number;
+  BOOTSTRAP_API_KEY?: string;
+  API_KEY_CACHE_MS: number;
+  API_RATE_LIMIT_BURST: number;
+  API_RATE_LIMIT_PER_SECOND: number;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -45,17 +52,29 @@ const envSchema = Joi.object<Env, true>({
   OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(100),
   OUTBOX_STUCK_SECONDS: Joi.number().integer().min(0).default(60),
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('256kb'),
+  // Slow clients are cut off in seconds: headers, then the whole request, then an idle keep-alive.
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(15_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   // Empty: no OTLP export (spans still carry ids, traceparent still propagates).
   OTEL_EXPORTER_OTLP_ENDPOINT: url.allow('').default('http://127.0.0.1:4000'),
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+  // A secret: no default. When set, merchant `default` has an admin key with exactly this value.
+  BOOTSTRAP_API_KEY: Joi.string().min(24).max(200).pattern(/^[A-Za-z0-9\-._~+/]+=*$/),
+  // How long a process trusts a looked-up key: the bound on how late a revocation takes effect.
+  API_KEY_CACHE_MS: Joi.number().integer().min(0).max(1000).default(500),
+  API_RATE_LIMIT_BURST: Joi.number().integer().min(1).default(200),
+  // 0 disables the per-key limit.
+  API_RATE_LIMIT_PER_SECOND: Joi.number().min(0).default(100),
 }).unknown(true);
 
 function toConfig(env: Env) {
   return {
     port: env.PORT,
+    http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     database: { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
     kafka: {
       brokers: env.KAFKA_BROKERS.split(','),
@@ -70,6 +89,7 @@ function toConfig(env: Env) {
     },
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -82,6 +102,8 @@ function toConfig(env: Env) {
       outboxBatchSize: env.OUTBOX_BATCH_SIZE,
       outboxStuckSeconds: env.OUTBOX_STUCK_SECONDS,
       bodyLimit: env.BODY_LIMIT,
+      apiKeyCacheMs: env.API_KEY_CACHE_MS,
+      apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
     },
   };
 }

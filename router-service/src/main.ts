@@ -13,6 +13,8 @@ const { createDb, ensureDatabase, migrate } = require('@ca/postgres') as typeof 
 const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof import('@ca/kafka');
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
+const { ensureBootstrapKey } = require('./auth/key-store') as typeof import('./auth/key-store');
+const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 const logger = createLogger({ service: config.telemetry.serviceName, level: config.logLevel });
 
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   await ensureDatabase(config.database.url);
   const db = createDb(config.database);
   await migrate(db, config.database.schema, routerMigrations);
+  if (config.bootstrapApiKey) await ensureBootstrapKey(db, config.bootstrapApiKey, systemClock.now());
 
   const kafka = createKafka({
     brokers: [...config.kafka.brokers],
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
 
   const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
   service.start();
-  const server = service.app.listen(config.port, () => logger.info('router-service listening', { port: config.port }));
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('router-service listening', { port: config.port }));
 
   let stopping = false;
   const shutdown = (signal: string) => {

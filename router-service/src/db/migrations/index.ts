@@ -1,6 +1,7 @@
 import { listMigrations } from '@ca/postgres';
 import { initial } from './0001-initial';
-import { outboxClaims } from './0002-outbox-claims';
+import { tenants } from './0002-tenants';
+import { outboxClaims } from './0003-outbox-claims';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, outboxClaims]);
+export const routerMigrations = listMigrations([initial, tenants, outboxClaims]);

@@ -3,7 +3,7 @@ import { createOutboxTable } from '@ca/outbox';
 
 /** The outbox becomes @ca/outbox's table: not_before and claim columns, a nullable key. */
 export const outboxClaims = {
-  name: '0002-outbox-claims',
+  name: '0003-outbox-claims',
   async up(db: Knex): Promise<void> {
     await createOutboxTable(db);
   },
