@@ -14,4 +14,17 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Every publish goes through @ca/outbox (enqueue in the transaction of the state change, relay
+    // publishes): nothing else calls a kafkajs producer. Tests may, to write records straight to a topic.
+    files: ['**/*.ts'],
+    ignores: ['packages/outbox/**', '**/test/**', 'packages/testing/**'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.property.name=/^(send|sendBatch)$/][callee.object.name=/[pP]roducer$/]", message: 'Publish through @ca/outbox (enqueue in the same transaction), not producer.send.' },
+        { selector: "CallExpression[callee.property.name=/^(send|sendBatch)$/][callee.object.property.name=/[pP]roducer$/]", message: 'Publish through @ca/outbox (enqueue in the same transaction), not producer.send.' },
+        { selector: "CallExpression[callee.property.name='sendBatch']", message: 'Publish through @ca/outbox, not sendBatch.' },
+      ],
+    },
+  },
 );

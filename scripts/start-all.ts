@@ -20,7 +20,8 @@ import { ensureLocalCertificate } from './local-tls';
 const root = join(__dirname, '..');
 const SERVICES = [
   { name: 'logging-service', port: process.env.LOGGING_PORT ?? '4000' },
-  { name: 'delivery-service', port: process.env.DELIVERY_PORT ?? '3001' },
+  // delivery-service is waited for until ready (consumers joined), the others until alive.
+  { name: 'delivery-service', port: process.env.DELIVERY_PORT ?? '3001', path: '/ready' },
   { name: 'router-service', port: process.env.ROUTER_PORT ?? '3000' },
 ] as const;
 
@@ -55,12 +56,12 @@ const KCAT_MISSING = [
   'or point KAFKA_BROKERS at a running Kafka (e.g. KAFKA_BROKERS=localhost:9094 with docker compose).',
 ].join('\n');
 
-async function waitHealthy(name: string, port: string, child: ChildProcess): Promise<void> {
+async function waitHealthy(name: string, port: string, child: ChildProcess, path = '/health'): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
       if (res.ok) return;
     } catch {
       /* not listening yet */
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
       log('error', `${svc.name} exited`, { code, signal });
       void stopAll(1);
     });
-    await waitHealthy(svc.name, svc.port, child);
+    await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
   }
   log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE });
 }

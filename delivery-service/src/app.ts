@@ -1,19 +1,19 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
 import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { createOutboxRelay } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
 import { createMessageStore } from './store/message-store';
-import { createDeadLetterPublisher } from './dead-letter/dead-letter-publisher';
 import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
-import { createRetryScheduler } from './retry/retry-scheduler';
 import { statusRoutes } from './api/status-routes';
 
 export interface DeliveryServiceDeps {
   db: Db;
   kafka: Kafka;
+  /** Used only by the outbox relay; it may be disconnected (the relay connects and retries). */
   producer: Producer;
   providers: Providers;
   logger: Logger;
@@ -24,8 +24,8 @@ export interface DeliveryServiceDeps {
     topicPrefix: string;
     channels: readonly Channel[];
     policy: DeliveryPolicy;
-    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
-    scheduler: { pollMs: number; batchSize: number };
+    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
+    outbox: { pollMs: number; batchSize: number };
     /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
     serviceToken?: string | null;
   };
@@ -36,22 +36,27 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const { db, kafka, producer, logger, clock, settings } = deps;
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
+  const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
     providers: deps.providers,
-    deadLetters: createDeadLetterPublisher(producer, topics.deadLetter),
+    topics,
     policy: settings.policy,
     clock,
     random: deps.random,
     logger,
     workerId: settings.workerId,
+    maxBatch: 100,
+    onEnqueued: () => relay.kick(),
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
-  const scheduler = createRetryScheduler({ store, producer, topics, clock, logger, ...settings.scheduler, graceMs: settings.policy.leaseMs });
 
   const app = createServiceApp();
+  // /health answers as soon as the process listens (liveness); /ready also needs every channel's
+  // consumer to have joined its group, which can take a session timeout after a crash.
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
+    consumers: async () => { if (!consumers.ready()) throw new Error('joining consumer groups'); },
   }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));
@@ -60,16 +65,16 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   return {
     app,
     worker,
-    scheduler,
+    relay,
     store,
     async start(): Promise<void> {
+      relay.start();
       await consumers.start();
-      scheduler.start();
     },
-    /** Stop intake first (consumers), then the scheduler; the caller closes producer and db. */
+    /** Stop intake first (consumers), then the relay; the caller closes producer and db. */
     async stop(): Promise<void> {
       await consumers.stop();
-      await scheduler.stop();
+      await relay.stop();
     },
   };
 }

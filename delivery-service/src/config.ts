@@ -8,12 +8,12 @@ export interface DeliveryConfig {
   http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
   channels: Channel[];
   retry: { maxAttempts: number; baseMs: number; factor: number; maxMs: number };
   leaseMs: number;
   providerTimeoutMs: number;
-  scheduler: { pollMs: number; batchSize: number };
+  outbox: { pollMs: number; batchSize: number };
   simulatedProvider: { latencyMs: number; failureRate: number; seed: number };
   logLevel: string;
   otlpEndpoint: string;
@@ -38,6 +38,7 @@ const schema = Joi.object({
   KAFKA_HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(100).default(3_000),
   KAFKA_MAX_WAIT_MS: Joi.number().integer().min(10).max(30_000).default(1_000),
   KAFKA_PARTITIONS_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  DELIVERY_KEY_CONCURRENCY: Joi.number().integer().min(1).max(1000).default(32),
   DELIVERY_CHANNELS: Joi.string().default(CHANNELS.join(',')),
   MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   BACKOFF_BASE_MS: Joi.number().integer().min(1).default(1_000),
@@ -45,8 +46,8 @@ const schema = Joi.object({
   BACKOFF_MAX_MS: Joi.number().integer().min(1).default(60_000),
   LEASE_MS: Joi.number().integer().min(100).default(30_000),
   PROVIDER_TIMEOUT_MS: Joi.number().integer().min(10).default(10_000),
-  SCHEDULER_POLL_MS: Joi.number().integer().min(10).default(500),
-  SCHEDULER_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(100),
+  OUTBOX_POLL_MS: Joi.number().integer().min(10).default(250),
+  OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(200),
   SIM_PROVIDER_LATENCY_MS: Joi.number().integer().min(0).default(20),
   SIM_PROVIDER_FAILURE_RATE: Joi.number().min(0).max(1).default(0),
   SIM_PROVIDER_SEED: Joi.number().integer().default(42),
@@ -77,13 +78,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONCURRENCY,
+      keyConcurrency: e.DELIVERY_KEY_CONCURRENCY,
       maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS,
     },
     channels: channels as Channel[],
     retry: { maxAttempts: e.MAX_ATTEMPTS, baseMs: e.BACKOFF_BASE_MS, factor: e.BACKOFF_FACTOR, maxMs: e.BACKOFF_MAX_MS },
     leaseMs: e.LEASE_MS,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
-    scheduler: { pollMs: e.SCHEDULER_POLL_MS, batchSize: e.SCHEDULER_BATCH_SIZE },
+    outbox: { pollMs: e.OUTBOX_POLL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
     simulatedProvider: { latencyMs: e.SIM_PROVIDER_LATENCY_MS, failureRate: e.SIM_PROVIDER_FAILURE_RATE, seed: e.SIM_PROVIDER_SEED },
     logLevel: e.LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -9,6 +9,8 @@ import { HttpProblem } from '@ca/http';
  *   PROVIDER_TRANSIENT      transient    retry with backoff until MAX_ATTEMPTS, then dead-letter
  *   PROVIDER_RATE_LIMITED   rate-limited retry after retryAfterMs; does not use an attempt
  *   MALFORMED_RECORD        permanent    the record itself is unusable: dead-letter, keep consuming
+ *   (SQLSTATE 22xxx/23xxx)  permanent    PostgreSQL refused the record's data: dead-letter with the code, keep consuming
+ *   (any other DB error)    outage       handler throws: offset not committed, the partition waits and retries
  *   MESSAGE_NOT_FOUND       (HTTP 404)   GET /internal/v1/messages/:id for an id never consumed
  *   INVALID_MESSAGE_ID      (HTTP 400)   the id is not a uuid
  */

@@ -46,14 +46,17 @@ async function main(): Promise<void> {
       topicPrefix: config.kafka.topicPrefix,
       channels: config.channels,
       policy: { maxAttempts: config.retry.maxAttempts, backoff: config.retry, leaseMs: config.leaseMs, providerTimeoutMs: config.providerTimeoutMs },
-      consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
-      scheduler: config.scheduler,
+      consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
+      outbox: config.outbox,
       serviceToken: config.serviceToken,
     },
   });
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the internal API is open to anyone who can reach this port');
-  await service.start();
+  // Listen first: liveness answers at once, readiness once the consumer groups have joined.
   const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
+  const startedAt = Date.now();
+  await service.start();
+  logger.info('delivery-service ready: consumer groups joined', { ms: Date.now() - startedAt });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -37,7 +37,7 @@ test('delivery-service SIGKILLed between provider call and commit: sent once aft
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '500',
     KAFKA_MAX_WAIT_MS: '100',
-    SCHEDULER_POLL_MS: '100',
+    OUTBOX_POLL_MS: '100',
     PROVIDER_TIMEOUT_MS: '6000',
     LEASE_MS: '7000',
   };

@@ -50,8 +50,8 @@ export async function startDelivery(opts: HarnessOptions = {}) {
       topicPrefix: prefix,
       channels: CHANNELS,
       policy: { maxAttempts: opts.maxAttempts ?? 5, backoff: { baseMs: opts.baseMs ?? 100, factor: 2, maxMs: 2000 }, leaseMs: opts.leaseMs ?? 5000, providerTimeoutMs: 2000 },
-      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 2, maxWaitTimeMs: 100 },
-      scheduler: { pollMs: 50, batchSize: 50 },
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 2, keyConcurrency: 16, maxWaitTimeMs: 100 },
+      outbox: { pollMs: 50, batchSize: 50 },
       serviceToken: TEST_SERVICE_TOKEN,
     },
   });

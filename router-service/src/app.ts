@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
@@ -12,8 +13,6 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
-import { createOutboxRelay, type OutboxRelay } from './outbox/outbox-relay';
-import { oldestOutboxEntry } from './outbox/outbox-store';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
@@ -28,6 +27,8 @@ export interface RouterServiceDeps {
   clock: Clock;
   fetch?: Fetch;
   newId?: () => string;
+  /** Jitter of the relay's backoff. */
+  random?: () => number;
 }
 
 export interface RouterService {
@@ -43,7 +44,7 @@ const PRUNE_EVERY_MS = 60_000;
 
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
-  const relay = createOutboxRelay({ db, producer, logger, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+  const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
   const app = createServiceApp();
   // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
@@ -54,7 +55,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     // that stopped draining (Kafka down for long, relay stuck) is, because messages stop moving.
     outbox: async () => {
       if (settings.outboxStuckSeconds === 0) return;
-      const oldest = await oldestOutboxEntry(db);
+      const oldest = await oldestDueOutboxRow(db, clock.now());
       const ageSeconds = oldest ? (clock.now().getTime() - oldest.getTime()) / 1000 : 0;
       if (ageSeconds > settings.outboxStuckSeconds) throw new Error(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
     },

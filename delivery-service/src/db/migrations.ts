@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createOutboxTable } from '@ca/outbox';
 import { listMigrations } from '@ca/postgres';
 
 /**
@@ -99,4 +100,23 @@ const tenants = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants]);
+/**
+ * Every publish goes through @ca/outbox: retries are outbox rows with not_before = due time, a claim
+ * enqueues a revival row (not_before = lease expiry) that the attempt's finish deletes, so a dead
+ * worker's message is re-published without a scheduler. due_at now only means "retry due time".
+ */
+const outbox = {
+  name: '003_outbox',
+  async up(db: Knex) {
+    await createOutboxTable(db);
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS republish_after, DROP COLUMN IF EXISTS trace_context');
+    await db.raw('ALTER TABLE messages ADD COLUMN IF NOT EXISTS revival_outbox_id bigint');
+  },
+  async down(db: Knex) {
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS revival_outbox_id');
+    await db.raw('ALTER TABLE messages ADD COLUMN IF NOT EXISTS republish_after timestamptz, ADD COLUMN IF NOT EXISTS trace_context jsonb');
+    await db.schema.dropTableIfExists('outbox');
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants, outbox]);

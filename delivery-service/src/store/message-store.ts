@@ -1,171 +1,184 @@
-import type { Knex } from 'knex';
 import type { AttemptOutcome, DeliveryStatusView, MessageStatus, SendRecord } from '@ca/contracts';
+import { enqueue, type OutboxRecord } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
+import { retryOnConflict } from './pg-errors';
+
+export interface ClaimRequest {
+  record: SendRecord;
+  /** Published if the lease runs out before the attempt finishes (its not_before is the lease expiry). */
+  revival: OutboxRecord;
+}
 
 export interface Claim {
   fence: number;
   /** The attempt this claim will make (1-based). */
   attempt: number;
+  /** Set when the ledger says the effect already happened (only the outcome's commit was lost). */
+  delivered: { providerMessageId: string | null } | null;
 }
 
 export interface AttemptResult {
   id: string;
   fence: number;
-  attempt: number;
+  /** The attempts count to store; with `outcome` null (a provider rate limit) it stays as it was. */
+  attempts: number;
   worker: string;
   startedAt: Date;
   finishedAt: Date;
-  outcome: AttemptOutcome;
+  /** The attempt row to write; null: no attempt is counted. */
+  outcome: AttemptOutcome | null;
   error: string | null;
   status: MessageStatus;
   /** Set when status is 'retrying': when the next attempt is due. */
   dueAt: Date | null;
   backoffMs: number | null;
   providerMessageId: string | null;
-  traceContext: Record<string, string> | null;
+  /** Records announcing this outcome (the retry at dueAt, a dead letter): written only if the fence holds. */
+  publish: OutboxRecord[];
 }
 
 const ACTIVE: MessageStatus[] = ['pending', 'retrying'];
+const noNul = (s: string | null) => (s === null ? null : s.replaceAll('\u0000', '\uFFFD'));
 
 /**
  * All of delivery-service's SQL. Every time is passed in from the injected clock (no now() in
- * SQL), so lease and retry timing are exact under test.
+ * SQL), so lease and retry timing are exact under test. Each write takes many messages at once
+ * (one statement or one transaction for N), called through batchers by concurrent attempts.
  */
 export function createMessageStore(db: Db) {
   return {
-    /** First sight of a record: keep the message (idempotent for redelivered records). */
-    async saveReceived(record: SendRecord, now: Date): Promise<void> {
-      await db('messages')
-        .insert({
-          id: record.id,
-          channel: record.channel,
-          recipient: record.to,
-          subject: record.subject ?? null,
-          body: record.body,
-          priority: record.priority,
-          correlation_id: record.correlationId ?? null,
-          metadata: record.metadata ? JSON.stringify(record.metadata) : null,
-          trace_id: record.traceId,
-          tenant_id: record.tenantId ?? null,
-          status: 'pending',
-          created_at: record.createdAt,
-          updated_at: now,
-        })
-        .onConflict('id')
-        .ignore();
+    /** First sight of records: keep the messages (idempotent for redelivered records). */
+    async saveReceived(records: readonly SendRecord[], now: Date): Promise<void> {
+      if (records.length === 0) return;
+      const rows = [...records].sort((a, b) => (a.id < b.id ? -1 : 1)).map((record) => ({
+        id: record.id,
+        channel: record.channel,
+        recipient: record.to,
+        subject: record.subject ?? null,
+        body: record.body,
+        priority: record.priority,
+        correlation_id: record.correlationId ?? null,
+        metadata: record.metadata ? JSON.stringify(record.metadata) : null,
+        trace_id: record.traceId,
+        tenant_id: record.tenantId ?? null,
+        status: 'pending',
+        created_at: record.createdAt,
+        updated_at: now,
+      }));
+      await db('messages').insert(rows).onConflict('id').ignore();
     },
 
     /**
-     * Takes the message for one attempt: only if it is still active, nobody holds a live lease and
-     * it is due. Bumps the fence; sets due_at to the lease expiry so that, if this worker dies, the
-     * scheduler re-publishes the message once the lease has run out.
+     * Takes messages for one attempt each, in one transaction: only those still active, with no live
+     * lease and due. Bumps the fence, writes the ledger intent ("a call with this fence may be under
+     * way") and enqueues each claim's revival row. Returns a claim (or null: skip) per request.
      */
-    async claim(id: string, worker: string, now: Date, leaseMs: number): Promise<Claim | null> {
+    async claim(requests: readonly ClaimRequest[], worker: string, now: Date, leaseMs: number): Promise<Array<Claim | null>> {
       const until = new Date(now.getTime() + leaseMs);
-      const rows: Array<{ fence: string; attempts: number }> = await db('messages')
-        .where({ id })
-        .whereIn('status', ACTIVE)
-        .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', now))
-        .andWhere((q) => q.whereNull('due_at').orWhere('due_at', '<=', now))
-        .update({ fence: db.raw('fence + 1'), lease_owner: worker, lease_until: until, due_at: until, republish_after: null, updated_at: now })
-        .returning(['fence', 'attempts']);
-      const row = rows[0];
-      return row ? { fence: Number(row.fence), attempt: row.attempts + 1 } : null;
-    },
+      const ids = [...new Set(requests.map((r) => r.record.id))];
+      const claims = await retryOnConflict(() => db.transaction(async (trx) => {
+        const { rows } = await trx.raw<{ rows: Array<{ id: string; fence: string; attempts: number }> }>(
+          `UPDATE messages SET fence = fence + 1, lease_owner = ?, lease_until = ?, updated_at = ?
+            WHERE id = ANY(CAST(? AS uuid[])) AND status = ANY(CAST(? AS text[]))
+              AND (lease_until IS NULL OR lease_until <= ?) AND (due_at IS NULL OR due_at <= ?)
+            RETURNING id, fence, attempts`,
+          [worker, until, now, ids, ACTIVE, now, now],
+        );
+        const byId = new Map<string, Claim>();
+        if (rows.length === 0) return byId;
+        for (const r of rows) byId.set(r.id, { fence: Number(r.fence), attempt: r.attempts + 1, delivered: null });
 
-    /** Ledger before the provider call: "a call with this fence may be under way". */
-    async ledgerIntent(id: string, fence: number, now: Date): Promise<'go' | 'delivered' | 'fenced'> {
-      return db.transaction(async (trx) => {
-        const current = await trx('delivery_ledger').where({ message_id: id }).forUpdate().first('state', 'fence', 'provider_message_id');
-        if (current?.state === 'delivered') return 'delivered';
-        if (current && Number(current.fence) > fence) return 'fenced';
-        await trx('delivery_ledger')
-          .insert({ message_id: id, fence, state: 'calling', called_at: now })
-          .onConflict('message_id')
-          .merge({ fence, state: 'calling', called_at: now });
-        return 'go';
-      });
-    },
-
-    async ledgerEntry(id: string): Promise<{ state: string; providerMessageId: string | null } | undefined> {
-      const row = await db('delivery_ledger').where({ message_id: id }).first('state', 'provider_message_id');
-      return row ? { state: row.state, providerMessageId: row.provider_message_id } : undefined;
-    },
-
-    /**
-     * Records an attempt's outcome atomically — status, attempt row and ledger — but only if the
-     * fence is still ours. Returns false when another worker took the message over (we stalled
-     * past our lease): our outcome is then discarded, theirs stands.
-     */
-    async finishAttempt(r: AttemptResult): Promise<boolean> {
-      return db.transaction(async (trx) => {
-        const updated = await trx('messages')
-          .where({ id: r.id, fence: r.fence })
-          .update({
-            status: r.status,
-            attempts: r.attempt,
-            last_attempted_at: r.startedAt,
-            due_at: r.dueAt,
-            lease_owner: null,
-            lease_until: null,
-            republish_after: null,
-            error_message: r.error,
-            provider_message_id: r.providerMessageId,
-            trace_context: r.traceContext ? JSON.stringify(r.traceContext) : null,
-            updated_at: r.finishedAt,
-          });
-        if (updated === 0) return false;
-        await trx('attempts')
-          .insert({
-            message_id: r.id,
-            n: r.attempt,
-            started_at: r.startedAt,
-            finished_at: r.finishedAt,
-            outcome: r.outcome,
-            error: r.error,
-            backoff_ms: r.backoffMs,
-            provider_message_id: r.providerMessageId,
-            worker: r.worker,
-          })
-          .onConflict(['message_id', 'n'])
-          .merge();
-        if (r.outcome === 'sent') {
-          await trx('delivery_ledger').where({ message_id: r.id }).update({ state: 'delivered', provider_message_id: r.providerMessageId, delivered_at: r.finishedAt });
+        const claimed = rows.map((r) => r.id);
+        const { rows: calling } = await trx.raw<{ rows: Array<{ message_id: string }> }>(
+          `INSERT INTO delivery_ledger (message_id, fence, state, called_at)
+           SELECT v.id, v.fence, 'calling', ? FROM unnest(CAST(? AS uuid[]), CAST(? AS bigint[])) AS v(id, fence)
+           ON CONFLICT (message_id) DO UPDATE SET fence = EXCLUDED.fence, state = 'calling', called_at = EXCLUDED.called_at
+            WHERE delivery_ledger.state <> 'delivered'
+           RETURNING message_id`,
+          [now, claimed, rows.map((r) => r.fence)],
+        );
+        const going = new Set(calling.map((r) => r.message_id));
+        const delivered = claimed.filter((id) => !going.has(id));
+        if (delivered.length > 0) {
+          const entries: Array<{ message_id: string; provider_message_id: string | null }> = await trx('delivery_ledger')
+            .whereIn('message_id', delivered).select('message_id', 'provider_message_id');
+          for (const e of entries) byId.get(e.message_id)!.delivered = { providerMessageId: e.provider_message_id };
         }
-        return true;
-      });
-    },
 
-    /** Provider rate limit: try again at dueAt without counting an attempt. Fenced like finishAttempt. */
-    async reschedule(r: { id: string; fence: number; dueAt: Date; error: string; traceContext: Record<string, string> | null; now: Date }): Promise<boolean> {
-      const updated = await db('messages')
-        .where({ id: r.id, fence: r.fence })
-        .update({ status: 'retrying', due_at: r.dueAt, lease_owner: null, lease_until: null, republish_after: null, error_message: r.error, trace_context: r.traceContext ? JSON.stringify(r.traceContext) : null, updated_at: r.now });
-      return updated > 0;
+        const first = new Map<string, ClaimRequest>();
+        for (const r of requests) if (byId.has(r.record.id) && !first.has(r.record.id)) first.set(r.record.id, r);
+        const revivalIds = await enqueue(trx, [...first.values()].map((r) => ({ ...r.revival, notBefore: until })), now);
+        await trx.raw(
+          `UPDATE messages m SET revival_outbox_id = v.rid FROM unnest(CAST(? AS uuid[]), CAST(? AS bigint[])) AS v(id, rid) WHERE m.id = v.id`,
+          [[...first.keys()], revivalIds],
+        );
+        return byId;
+      }));
+      // One claim per message: a second record of the same message in this batch is skipped.
+      const handed = new Set<string>();
+      return requests.map((r) => {
+        const c = claims.get(r.record.id);
+        if (!c || handed.has(r.record.id)) return null;
+        handed.add(r.record.id);
+        return c;
+      });
     },
 
     /**
-     * Due rows to re-publish (retries whose time has come, and claims whose lease ran out), locked
-     * so several delivery processes never pick the same row. `publish` runs inside the
-     * transaction: if it throws, nothing is marked and the rows are picked up again next poll.
+     * Records attempts' outcomes atomically — status, attempt row, ledger, the records announcing
+     * the outcome (retry, dead letter), and the removal of the claim's revival row — each only if
+     * its fence is still ours. Returns per result whether it was recorded; false means another
+     * worker took the message over (we stalled past our lease): our outcome, and anything it would
+     * have published, is discarded.
      */
-    async republishDue(now: Date, limit: number, graceMs: number, publish: (rows: DueRow[]) => Promise<void>): Promise<number> {
-      return db.transaction(async (trx: Knex.Transaction) => {
-        const rows: DueRow[] = await trx('messages')
-          .select('id', 'channel', 'recipient', 'subject', 'body', 'priority', 'correlation_id', 'metadata', 'trace_id', 'created_at', 'attempts', 'trace_context')
-          .whereIn('status', ACTIVE)
-          .andWhere('due_at', '<=', now)
-          .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', now))
-          .andWhere((q) => q.whereNull('republish_after').orWhere('republish_after', '<=', now))
-          .orderBy('due_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked();
-        if (rows.length === 0) return 0;
-        await publish(rows);
-        await trx('messages').whereIn('id', rows.map((r) => r.id)).update({ republish_after: new Date(now.getTime() + graceMs) });
-        return rows.length;
-      });
+    async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
+      if (results.length === 0) return [];
+      const recorded = await retryOnConflict(() => db.transaction(async (trx) => {
+        const values = results.map((r) => ({
+          id: r.id, fence: r.fence, status: r.status, attempts: r.attempts,
+          last_attempted_at: r.outcome ? r.startedAt : null, due_at: r.dueAt, error: noNul(r.error),
+          provider_message_id: r.providerMessageId, finished_at: r.finishedAt,
+        }));
+        const { rows } = await trx.raw<{ rows: Array<{ id: string; revival_outbox_id: string | null }> }>(
+          `UPDATE messages m SET status = v.status, attempts = v.attempts,
+                  last_attempted_at = coalesce(v.last_attempted_at, m.last_attempted_at), due_at = v.due_at,
+                  lease_owner = NULL, lease_until = NULL, error_message = v.error,
+                  provider_message_id = coalesce(v.provider_message_id, m.provider_message_id), updated_at = v.finished_at
+             FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id uuid, fence bigint, status text, attempts int,
+                  last_attempted_at timestamptz, due_at timestamptz, error text, provider_message_id text, finished_at timestamptz)
+            WHERE m.id = v.id AND m.fence = v.fence
+            RETURNING m.id, m.revival_outbox_id`,
+          [JSON.stringify(values)],
+        );
+        const ours = new Set(rows.map((r) => r.id));
+        const kept = results.filter((r) => ours.has(r.id));
+        if (kept.length === 0) return ours;
+
+        const attemptRows = kept.filter((r) => r.outcome !== null).map((r) => ({
+          message_id: r.id, n: r.attempts, started_at: r.startedAt, finished_at: r.finishedAt, outcome: r.outcome,
+          error: noNul(r.error), backoff_ms: r.backoffMs, provider_message_id: r.providerMessageId, worker: r.worker,
+        }));
+        if (attemptRows.length > 0) await trx('attempts').insert(attemptRows).onConflict(['message_id', 'n']).merge();
+
+        const sent = kept.filter((r) => r.outcome === 'sent');
+        if (sent.length > 0) {
+          await trx.raw(
+            `UPDATE delivery_ledger l SET state = 'delivered', provider_message_id = v.pmid, delivered_at = v.at
+               FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id uuid, pmid text, at timestamptz) WHERE l.message_id = v.id`,
+            [JSON.stringify(sent.map((r) => ({ id: r.id, pmid: r.providerMessageId, at: r.finishedAt })))],
+          );
+        }
+        const revivals = rows.map((r) => r.revival_outbox_id).filter((id): id is string => id !== null);
+        if (revivals.length > 0) await trx('outbox').whereIn('id', revivals).delete();
+        await enqueue(trx, kept.flatMap((r) => r.publish), kept[0]!.finishedAt);
+        return ours;
+      }));
+      return results.map((r) => recorded.has(r.id));
+    },
+
+    /** A dead letter that announces no state change (the record never became a message). */
+    async enqueueAlone(record: OutboxRecord, now: Date): Promise<void> {
+      await enqueue(db, [record], now);
     },
 
     async view(id: string): Promise<DeliveryStatusView | undefined> {
@@ -193,18 +206,3 @@ export function createMessageStore(db: Db) {
 }
 
 export type MessageStore = ReturnType<typeof createMessageStore>;
-
-export interface DueRow {
-  id: string;
-  channel: string;
-  recipient: string;
-  subject: string | null;
-  body: string;
-  priority: string;
-  correlation_id: string | null;
-  metadata: Record<string, string | number | boolean> | null;
-  trace_id: string;
-  created_at: Date;
-  attempts: number;
-  trace_context: Record<string, string> | null;
-}

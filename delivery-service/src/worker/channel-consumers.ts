@@ -3,6 +3,7 @@ import { deliveryGroupId, type Channel, type Topics } from '@ca/contracts';
 import { headersToRecord } from '@ca/kafka';
 import type { Logger } from '@ca/telemetry';
 import type { DeliveryWorker } from './delivery-worker';
+import { runKeyOrderedBatch } from './key-ordered-batch';
 
 export interface ChannelConsumersDeps {
   kafka: Kafka;
@@ -13,6 +14,8 @@ export interface ChannelConsumersDeps {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   partitionsConsumedConcurrently: number;
+  /** Records of one partition in flight at once (different keys); one key is always one at a time. */
+  keyConcurrency: number;
   /** Longest a fetch waits for data. Real Kafka answers as soon as data arrives; some brokers hold the full wait. */
   maxWaitTimeMs: number;
   logger: Logger;
@@ -21,32 +24,56 @@ export interface ChannelConsumersDeps {
 /**
  * One consumer group per channel (delivery.<channel>) reading the channel's send and retry
  * topics, so a slow or failing channel never holds the others back and each scales on its own.
- * Offsets are committed only after the handler resolved (at-least-once); the worker makes the
- * effect exactly-once.
+ * Each fetched batch runs with per-key order and cross-key concurrency; the committed offset never
+ * passes the oldest unfinished record (at-least-once); the worker makes the effect exactly-once.
  */
 export function createChannelConsumers(deps: ChannelConsumersDeps) {
   const consumers: Consumer[] = [];
-  return {
-    async start(): Promise<void> {
-      for (const channel of deps.channels) {
-        const consumer = deps.kafka.consumer({
-          groupId: deliveryGroupId(deps.topicPrefix, channel),
-          sessionTimeout: deps.sessionTimeoutMs,
-          heartbeatInterval: deps.heartbeatIntervalMs,
-          allowAutoTopicCreation: true,
-          maxWaitTimeInMs: deps.maxWaitTimeMs,
-        });
-        consumers.push(consumer);
-        await consumer.connect();
-        await consumer.subscribe({ topics: [deps.topics.send(channel), deps.topics.retry(channel)], fromBeginning: true });
-        await consumer.run({
-          partitionsConsumedConcurrently: deps.partitionsConsumedConcurrently,
-          eachMessage: async ({ topic, message }) => {
-            await deps.worker.handle(channel, { topic, value: message.value, headers: headersToRecord(message.headers) });
+  let joined = 0;
+
+  async function startChannel(channel: Channel): Promise<void> {
+    const consumer = deps.kafka.consumer({
+      groupId: deliveryGroupId(deps.topicPrefix, channel),
+      sessionTimeout: deps.sessionTimeoutMs,
+      heartbeatInterval: deps.heartbeatIntervalMs,
+      allowAutoTopicCreation: true,
+      maxWaitTimeInMs: deps.maxWaitTimeMs,
+    });
+    consumers.push(consumer);
+    const groupJoined = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => { off(); resolve(); });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [deps.topics.send(channel), deps.topics.retry(channel)], fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: deps.partitionsConsumedConcurrently,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const items = batch.messages.map((m) => ({ offset: m.offset, key: m.key?.toString('utf8') ?? null, message: m }));
+        await runKeyOrderedBatch(items, {
+          concurrency: deps.keyConcurrency,
+          handle: async ({ message }) => {
+            await deps.worker.handle(channel, { topic: batch.topic, value: message.value, headers: headersToRecord(message.headers) }, batch.partition);
           },
+          resolveOffset,
+          shouldContinue: () => isRunning() && !isStale(),
+          heartbeat,
         });
-        deps.logger.info('consuming', { channel, groupId: deliveryGroupId(deps.topicPrefix, channel) });
-      }
+      },
+    });
+    await groupJoined;
+    joined++;
+    deps.logger.info('consuming', { channel, groupId: deliveryGroupId(deps.topicPrefix, channel) });
+  }
+
+  return {
+    /** Joins every channel's group at once (each join waits out a dead member's session on its own). */
+    async start(): Promise<void> {
+      await Promise.all(deps.channels.map(startChannel));
+    },
+    /** True once every channel's consumer has joined its group at least once. */
+    ready(): boolean {
+      return joined === deps.channels.length;
     },
     /** Leaves the groups after in-flight handlers finish; uncommitted records are redelivered. */
     async stop(): Promise<void> {

@@ -1,10 +1,12 @@
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { ATTR, DEAD_LETTER_REASONS, HEADERS, SPAN, maskRecipient, type Channel, type SendRecord } from '@ca/contracts';
-import { currentTraceHeaders, inSpan, type Logger } from '@ca/telemetry';
+import { context, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { ATTR, DEAD_LETTER_REASONS, HEADERS, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
+import type { OutboxRecord } from '@ca/outbox';
+import { contextFromHeaders, currentTraceHeaders, inSpan, type Logger } from '@ca/telemetry';
 import { MalformedRecordError, PermanentDeliveryError, RateLimitedDeliveryError, type DeliveryError } from '../errors';
 import type { Providers } from '../providers/provider';
-import type { MessageStore } from '../store/message-store';
-import type { DeadLetterPublisher } from '../dead-letter/dead-letter-publisher';
+import type { AttemptResult, Claim, ClaimRequest, MessageStore } from '../store/message-store';
+import { createBatcher } from '../store/batcher';
+import { isDataError } from '../store/pg-errors';
 import { backoffDelayMs, type BackoffPolicy } from '../retry/backoff';
 import { classifyFailure, classifyThrown } from './classify-outcome';
 import { parseSendRecord } from './parse-record';
@@ -19,12 +21,16 @@ export interface DeliveryPolicy {
 export interface DeliveryWorkerDeps {
   store: MessageStore;
   providers: Providers;
-  deadLetters: DeadLetterPublisher;
+  topics: Topics;
   policy: DeliveryPolicy;
   clock: { now(): Date };
   random: () => number;
   logger: Logger;
   workerId: string;
+  /** Most messages per claim statement / finish transaction. */
+  maxBatch: number;
+  /** Called after a commit that enqueued records (wakes the outbox relay). */
+  onEnqueued: () => void;
 }
 
 export type HandleOutcome = 'sent' | 'retry_scheduled' | 'failed' | 'dead_lettered' | 'malformed' | 'skipped' | 'fenced';
@@ -35,19 +41,61 @@ export interface IncomingRecord {
   headers: Record<string, string>;
 }
 
-const TRACE_KEYS = [HEADERS.traceparent, HEADERS.tracestate, HEADERS.baggage];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Handles one record from send.<channel> or send.<channel>.retry. Never throws for a bad record or
- * a failed send (those become dead letters or scheduled retries); throws only when PostgreSQL or
- * Kafka itself fails, so the offset is not committed and the record comes again.
+ * Handles one record from send.<channel> or send.<channel>.retry. Never throws for a bad record
+ * (malformed, or refused by PostgreSQL as data: dead-lettered) or a failed send (a retry or a
+ * dead letter); throws only when PostgreSQL itself fails, so the offset is not committed and the
+ * record comes again.
  *
- * Exactly-once effect: claim (lease + fence) → ledger intent → provider call keyed by message id
- * → fenced commit of the outcome. A crash after the call repeats the call with the same key, and
- * the provider returns the original result without a second effect.
+ * Exactly-once effect: claim (lease + fence + ledger intent + revival row) → provider call keyed
+ * by message id → fenced commit of the outcome together with what it publishes. A crash after the
+ * call repeats the call with the same key, and the provider returns the original result without a
+ * second effect. Concurrent records share statements through batchers.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
-  const { store, providers, deadLetters, policy, clock, logger } = deps;
+  const { store, providers, topics, policy, clock, logger } = deps;
+
+  const saver = createBatcher<SendRecord, Error | null>(async (records) => {
+    try {
+      await store.saveReceived(records, clock.now());
+      return records.map(() => null);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (records.length === 1) return [err as Error];
+      // One record spoiled the statement: find it by saving each on its own.
+      const out: Array<Error | null> = [];
+      for (const record of records) {
+        try {
+          await store.saveReceived([record], clock.now());
+          out.push(null);
+        } catch (one) {
+          if (!isDataError(one)) throw one;
+          out.push(one as Error);
+        }
+      }
+      return out;
+    }
+  }, deps.maxBatch);
+  const claimer = createBatcher<ClaimRequest, Claim | null>((requests) => store.claim(requests, deps.workerId, clock.now(), policy.leaseMs), deps.maxBatch);
+  const finisher = createBatcher<AttemptResult, boolean>(async (results) => {
+    const recorded = await store.finish(results);
+    if (results.some((r, i) => recorded[i] && r.publish.length > 0)) deps.onEnqueued();
+    return recorded;
+  }, deps.maxBatch);
+
+  /** Runs `handle` in its own consumer span, a child of the record's producer (one trace per message). */
+  function handleInTrace(channel: Channel, incoming: IncomingRecord, partition?: number): Promise<HandleOutcome> {
+    return inSpan(`process ${incoming.topic}`, {
+      'messaging.system': 'kafka',
+      'messaging.operation.name': 'process',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': incoming.topic,
+      ...(partition !== undefined ? { 'messaging.destination.partition.id': String(partition) } : {}),
+      ...(incoming.headers[HEADERS.messageId] ? { [ATTR.messageId]: incoming.headers[HEADERS.messageId] } : {}),
+    }, () => handle(channel, incoming), { kind: SpanKind.CONSUMER, parent: contextFromHeaders(incoming.headers) });
+  }
 
   async function handle(channel: Channel, incoming: IncomingRecord): Promise<HandleOutcome> {
     let record: SendRecord;
@@ -55,11 +103,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       record = parseSendRecord(incoming.value, channel);
     } catch (err) {
       if (!(err instanceof MalformedRecordError)) throw err;
-      return deadLetterMalformed(channel, incoming, err);
+      return deadLetterUnusable(channel, incoming, err.message);
     }
-    await store.saveReceived(record, clock.now());
-    const claim = await store.claim(record.id, deps.workerId, clock.now(), policy.leaseMs);
+    const refused = await saver.add(record);
+    if (refused) {
+      const code = (refused as { code?: string }).code ?? '';
+      return deadLetterUnusable(channel, incoming, `PostgreSQL refused the record (SQLSTATE ${code}): ${refused.message}`);
+    }
     const log = logger.child({ messageId: record.id, channel });
+    const attempt = attemptNumberHint(incoming);
+    const claim = await claimer.add({
+      record,
+      revival: sendRecordRow(record, topics.retry(record.channel), attempt, null, currentTraceHeaders()),
+    });
     if (!claim) {
       log.debug('record skipped: message is finished, not yet due, or held by another worker');
       return 'skipped';
@@ -74,23 +130,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         [ATTR.fence]: claim.fence,
         [ATTR.recipientMasked]: maskRecipient(channel, record.to),
       },
-      (span) => attempt(record, claim, incoming, span, log),
+      (span) => runAttempt(record, claim, incoming, span, log),
     );
   }
 
-  async function attempt(record: SendRecord, claim: { fence: number; attempt: number }, incoming: IncomingRecord, span: Span, log: Logger): Promise<HandleOutcome> {
+  async function runAttempt(record: SendRecord, claim: Claim, incoming: IncomingRecord, span: Span, log: Logger): Promise<HandleOutcome> {
     const startedAt = clock.now();
-    const ledger = await store.ledgerIntent(record.id, claim.fence, startedAt);
-    if (ledger === 'fenced') {
-      span.setAttribute(ATTR.attemptOutcome, 'fenced');
-      return 'fenced';
-    }
     const provider = providers[record.channel];
     let failure: DeliveryError | null = null;
     let providerMessageId: string | null = null;
-    if (ledger === 'delivered') {
+    if (claim.delivered) {
       // The effect happened and was recorded; only the status write was lost. Do not call again.
-      providerMessageId = (await store.ledgerEntry(record.id))?.providerMessageId ?? null;
+      providerMessageId = claim.delivered.providerMessageId;
     } else {
       await inSpan(
         SPAN.providerSend,
@@ -112,14 +163,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         { kind: SpanKind.CLIENT },
       );
     }
-    const traceContext = traceContextFor(incoming);
-    const base = { id: record.id, fence: claim.fence, attempt: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, traceContext };
+    // The attempt span's context: the retry record continues the trace from here.
+    const trace = currentTraceHeaders(context.active());
+    const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');
-      const ok = await store.finishAttempt({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', dueAt: null, backoffMs: null });
-      if (!ok) return fencedOut(span, log);
+      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }))) return fencedOut(span, log);
       log.info('message sent', { attempt: claim.attempt, providerMessageId });
       return 'sent';
     }
@@ -129,21 +180,28 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       // The provider asked us to wait: reschedule without using up an attempt.
       span.setAttribute(ATTR.attemptOutcome, 'rate_limited');
       const dueAt = new Date(clock.now().getTime() + f.retryAfterMs);
-      const ok = await store.reschedule({ id: record.id, fence: claim.fence, dueAt, error: f.message, traceContext, now: clock.now() });
+      const ok = await finisher.add({
+        ...base, attempts: claim.attempt - 1, finishedAt: clock.now(), outcome: null, error: f.message, status: 'retrying', dueAt,
+        publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt, dueAt, trace)],
+      });
       return ok ? 'retry_scheduled' : fencedOut(span, log);
     }
     if (f instanceof PermanentDeliveryError) {
       span.setAttribute(ATTR.attemptOutcome, 'permanent_failure');
-      await deadLetter(record, incoming, DEAD_LETTER_REASONS.permanentFailure, f.message, claim.attempt);
-      const ok = await store.finishAttempt({ ...base, finishedAt: clock.now(), outcome: 'permanent_failure', error: f.message, status: 'failed', dueAt: null, backoffMs: null });
+      const ok = await finisher.add({
+        ...base, finishedAt: clock.now(), outcome: 'permanent_failure', error: f.message, status: 'failed',
+        publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.permanentFailure, f.message, claim.attempt, trace)],
+      });
       if (!ok) return fencedOut(span, log);
       log.warn('message failed permanently', { attempt: claim.attempt, reason: f.message });
       return 'failed';
     }
     if (claim.attempt >= policy.maxAttempts) {
       span.setAttribute(ATTR.attemptOutcome, 'retries_exhausted');
-      await deadLetter(record, incoming, DEAD_LETTER_REASONS.retriesExhausted, f.message, claim.attempt);
-      const ok = await store.finishAttempt({ ...base, finishedAt: clock.now(), outcome: 'transient_failure', error: f.message, status: 'dead_lettered', dueAt: null, backoffMs: null });
+      const ok = await finisher.add({
+        ...base, finishedAt: clock.now(), outcome: 'transient_failure', error: f.message, status: 'dead_lettered',
+        publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.retriesExhausted, f.message, claim.attempt, trace)],
+      });
       if (!ok) return fencedOut(span, log);
       log.warn('retries exhausted: message dead-lettered', { attempt: claim.attempt, reason: f.message });
       return 'dead_lettered';
@@ -153,7 +211,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     span.setAttribute(ATTR.backoffMs, backoffMs);
     const finishedAt = clock.now();
     const dueAt = new Date(finishedAt.getTime() + backoffMs);
-    const ok = await store.finishAttempt({ ...base, finishedAt, outcome: 'transient_failure', error: f.message, status: 'retrying', dueAt, backoffMs });
+    const ok = await finisher.add({
+      ...base, finishedAt, outcome: 'transient_failure', error: f.message, status: 'retrying', dueAt, backoffMs,
+      publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt + 1, dueAt, trace)],
+    });
     if (!ok) return fencedOut(span, log);
     log.info('attempt failed transiently: retry scheduled', { attempt: claim.attempt, backoffMs, reason: f.message });
     return 'retry_scheduled';
@@ -165,38 +226,58 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return 'fenced';
   }
 
-  async function deadLetter(record: SendRecord, incoming: IncomingRecord, reason: string, error: string, attempts: number): Promise<void> {
-    await inSpan(SPAN.deadLetter, { [ATTR.messageId]: record.id, [ATTR.deadLetterReason]: reason }, () =>
-      deadLetters.publish(
-        { v: 1, reason, error, sourceTopic: incoming.topic, messageId: record.id, channel: record.channel, attempts, record, deadLetteredAt: clock.now().toISOString() },
-        pickTrace(incoming.headers),
-      ),
-    );
-  }
-
-  async function deadLetterMalformed(channel: Channel, incoming: IncomingRecord, err: MalformedRecordError): Promise<HandleOutcome> {
+  /** A record that cannot become a message (unparseable, or data PostgreSQL refuses): dead-letter it, move on. */
+  async function deadLetterUnusable(channel: Channel, incoming: IncomingRecord, reason: string): Promise<HandleOutcome> {
     const raw = incoming.value?.toString('utf8') ?? '';
-    await inSpan(SPAN.deadLetter, { [ATTR.deadLetterReason]: DEAD_LETTER_REASONS.malformed, [ATTR.channel]: channel }, () =>
-      deadLetters.publish(
-        { v: 1, reason: DEAD_LETTER_REASONS.malformed, error: err.message, sourceTopic: incoming.topic, messageId: incoming.headers[HEADERS.messageId], channel, record: raw.slice(0, 100_000), deadLetteredAt: clock.now().toISOString() },
-        pickTrace(incoming.headers),
-      ),
-    );
-    logger.warn('malformed record dead-lettered', { topic: incoming.topic, reason: err.message });
+    const headerId = incoming.headers[HEADERS.messageId];
+    const messageId = headerId && UUID.test(headerId) ? headerId : undefined;
+    await inSpan(SPAN.deadLetter, { [ATTR.deadLetterReason]: DEAD_LETTER_REASONS.malformed, [ATTR.channel]: channel }, async () => {
+      const value = { v: 1, reason: DEAD_LETTER_REASONS.malformed, error: reason, sourceTopic: incoming.topic, messageId, channel, record: raw.slice(0, 100_000), deadLetteredAt: clock.now().toISOString() };
+      await store.enqueueAlone({
+        topic: topics.deadLetter, key: messageId ?? null, value: JSON.stringify(value),
+        headers: dlqHeaders(DEAD_LETTER_REASONS.malformed, reason, incoming.topic, messageId, channel),
+      }, clock.now());
+    });
+    deps.onEnqueued();
+    logger.warn('unusable record dead-lettered', { topic: incoming.topic, reason });
     return 'malformed';
   }
 
-  return { handle };
+  function deadLetterRow(record: SendRecord, incoming: IncomingRecord, reason: string, error: string, attempts: number, trace: Record<string, string>): OutboxRecord {
+    const value = { v: 1, reason, error, sourceTopic: incoming.topic, messageId: record.id, channel: record.channel, attempts, record, deadLetteredAt: clock.now().toISOString() };
+    return { topic: topics.deadLetter, key: record.id, value: JSON.stringify(value), headers: dlqHeaders(reason, error, incoming.topic, record.id, record.channel), traceHeaders: trace };
+  }
+
+  return { handle: handleInTrace };
 }
 
-function pickTrace(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(TRACE_KEYS.filter((k) => headers[k]).map((k) => [k, headers[k]!]));
+function dlqHeaders(reason: string, error: string, sourceTopic: string, messageId: string | undefined, channel: string): Record<string, string> {
+  return {
+    [HEADERS.dlqReason]: reason,
+    [HEADERS.dlqError]: error.slice(0, 1000),
+    [HEADERS.dlqSourceTopic]: sourceTopic,
+    ...(messageId ? { [HEADERS.messageId]: messageId } : {}),
+    [HEADERS.channel]: channel,
+  };
 }
 
-/** The trace context the next attempt continues from: this attempt's span, else the incoming one. */
-function traceContextFor(incoming: IncomingRecord): Record<string, string> {
-  const current = currentTraceHeaders();
-  return Object.keys(current).length ? current : pickTrace(incoming.headers);
+/** The send record re-published to the retry topic (a retry, or a revival after a lost lease). */
+function sendRecordRow(record: SendRecord, topic: string, attempt: number, notBefore: Date | null, trace: Record<string, string>): OutboxRecord {
+  return {
+    topic,
+    key: recordKey(record.channel, record.to),
+    value: JSON.stringify(record),
+    headers: { [HEADERS.messageId]: record.id, [HEADERS.channel]: record.channel, [HEADERS.attempt]: String(attempt) },
+    notBefore,
+    traceHeaders: trace,
+    traceId: record.traceId,
+  };
+}
+
+/** x-attempt of the record (informational only; the claim decides the real attempt number). */
+function attemptNumberHint(incoming: IncomingRecord): number {
+  const n = Number(incoming.headers[HEADERS.attempt]);
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
 export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

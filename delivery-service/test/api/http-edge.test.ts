@@ -21,8 +21,8 @@ test('delivery-service: JSON 404 for unknown routes, 405 with Allow for a wrong 
     settings: {
       workerId: 'edge', topicPrefix: 'edge.', channels: CHANNELS,
       policy: { maxAttempts: 1, backoff: { baseMs: 1, factor: 2, maxMs: 1 }, leaseMs: 1000, providerTimeoutMs: 100 },
-      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 1, maxWaitTimeMs: 100 },
-      scheduler: { pollMs: 50, batchSize: 1 },
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 1, keyConcurrency: 1, maxWaitTimeMs: 100 },
+      outbox: { pollMs: 50, batchSize: 1 },
     },
   });
   const server = service.app.listen(0, '127.0.0.1');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { SendRecord } from '@ca/contracts';
-import { manualClock } from '@ca/testing';
+import { manualClock, waitFor } from '@ca/testing';
 import { startDelivery } from '../harness';
 import type { Provider, Providers } from '../../src/providers/provider';
 
@@ -59,4 +59,58 @@ test('a stalled worker whose lease expired is fenced out; the effect happens onc
   assert.equal(effects.length, 1, 'the provider delivered once although it was called twice');
   const providerCalls = await h.db('sim_provider_calls').where({ idempotency_key: record.id }).orderBy('id');
   assert.deepEqual(providerCalls.map((c) => c.outcome), ['delivered', 'duplicate_suppressed']);
+});
+
+/**
+ * A fenced-out worker can publish nothing: its dead letter is an outbox row written in the same
+ * transaction as its (refused) outcome, so when the fence no longer matches, neither exists.
+ */
+test('a fenced-out worker whose call failed permanently publishes no dead letter', async (t) => {
+  const clock = manualClock(new Date());
+  let releaseA: () => void = () => {};
+  let calls = 0;
+  const h = await startDelivery({
+    clock,
+    leaseMs: 10_000,
+    providers: (defaults) => {
+      const gated: Provider = {
+        name: 'gated-email',
+        async send(req, signal) {
+          calls += 1;
+          if (calls === 1) {
+            await new Promise<void>((resolve) => { releaseA = resolve; });
+            return { ok: false, reason: 'mailbox does not exist', retryable: false };
+          }
+          return defaults.email.send(req, signal);
+        },
+      };
+      return { ...defaults, email: gated } as Providers;
+    },
+  });
+  t.after(() => h.close());
+  h.service.relay.start();
+
+  const record: SendRecord = {
+    v: 1, id: randomUUID(), channel: 'email', to: 'fenced@example.com', subject: 's', body: 'b',
+    priority: 'high', createdAt: new Date().toISOString(), traceId: randomUUID().replace(/-/g, ''),
+  };
+  const incoming = { topic: h.topics.send('email'), value: Buffer.from(JSON.stringify(record)), headers: {} };
+  const workerA = h.service.worker.handle('email', incoming);
+  while (calls === 0) await new Promise((r) => setTimeout(r, 10));
+  clock.advance(10_001);
+  assert.equal(await h.service.worker.handle('email', { ...incoming, topic: h.topics.retry('email') }), 'sent');
+  releaseA();
+  assert.equal(await workerA, 'fenced');
+
+  const row = await h.db('messages').where({ id: record.id }).first();
+  assert.equal(row.status, 'sent');
+  const outbox = await h.db('outbox').select('topic');
+  assert.deepEqual(outbox.filter((o) => o.topic === h.topics.deadLetter), [], 'no dead letter enqueued');
+  // Let the relay publish whatever is due, then the topic must hold only a marker written after.
+  await waitFor('the relay to drain due rows', async () => (await h.db('outbox').where('not_before', '<=', clock.now()).orWhereNull('not_before')).length === 0);
+  await h.producer.send({ topic: h.topics.deadLetter, acks: -1, messages: [{ key: 'marker', value: 'marker' }] });
+  const dlq = await h.readDeadLetters();
+  t.after(() => dlq.stop());
+  const seen = await waitFor('the marker on the dead-letter topic', async () => (dlq.records.some((r) => r.key === 'marker') ? dlq.records : null));
+  assert.deepEqual(seen.map((r) => r.key), ['marker']);
 });

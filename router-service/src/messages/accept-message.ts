@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
-import { currentTraceHeaders, inSpan, syntheticTraceparent, tracer, type Logger } from '@ca/telemetry';
+import { buildHeaders } from '@ca/outbox';
+import { inSpan, tracer, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
 import { DuplicateMessage, IdempotencyKeyInFlight, IdempotencyKeyReused, RateLimited, StorageUnavailable, isStorageUnavailable } from '../errors';
 import { duplicateOf } from '../dedup/content-dedup';
@@ -88,14 +89,16 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
       createdAt: now.toISOString(), traceId, tenantId,
     };
-    const trace = currentTraceHeaders();
-    if (!trace.traceparent) trace.traceparent = syntheticTraceparent(traceId);
-    const outbox = {
+    // Headers and trace context built by @ca/outbox, the one place records are shaped; the row
+    // itself is written inside storeAccepted's statement (same columns as @ca/outbox's enqueue).
+    const entry = {
       topic,
       key: recordKey(message.channel, message.to),
       value: JSON.stringify(record),
-      headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
+      headers: { [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
+      traceId,
     };
+    const outbox = { topic: entry.topic, key: entry.key, value: entry.value, headers: buildHeaders(entry) };
     return storeAccepted(db, {
       id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
       ...(claim ? { key: { ...claim, body } } : {}),

@@ -3,7 +3,6 @@ import type { AcceptedView, Channel, Priority, SendMessageRequest } from '@ca/co
 import { ACCEPT_REFUSED_SQLSTATE } from '../db/migrations/0003-accept-refused';
 import { contentClaimCte, type SqlPart } from '../dedup/content-dedup';
 import { completeKeyCte } from '../dedup/idempotency-keys';
-import type { OutboxEntry } from '../outbox/outbox-store';
 import { recipientCountCte } from '../ratelimit/recipient-rate-limit';
 
 export interface MessageRow {
@@ -27,8 +26,8 @@ export interface AcceptInput {
   traceId: string;
   now: Date;
   rateLimitPerMinute: number;
-  /** The record to publish; same row shape as outbox-store's enqueueOutbox. */
-  outbox: OutboxEntry;
+  /** The record to publish, its headers built by @ca/outbox's buildHeaders; same row as its enqueue writes. */
+  outbox: { topic: string; key: string | null; value: string; headers: Record<string, string> };
   /** Without an Idempotency-Key: the content claim. */
   content?: { hash: string; windowSeconds: number };
   /** With an Idempotency-Key: the claim taken before, completed in this statement. */
@@ -61,7 +60,7 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
     bindings: [input.id, input.tenantId, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
       m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, limit],
   });
-  // Same columns and values as outbox-store's enqueueOutbox: the relay cannot tell the difference.
+  // Same columns and values as @ca/outbox's enqueue (not_before null: due now): the relay cannot tell the difference.
   parts.push({
     sql: `enqueued AS (
       INSERT INTO outbox (topic, key, value, headers, created_at)

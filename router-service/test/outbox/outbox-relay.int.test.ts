@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HEADERS } from '@ca/contracts';
 import { createLogger } from '@ca/telemetry';
-import { createOutboxRelay } from '../../src/outbox/outbox-relay';
+import { createOutboxRelay } from '@ca/outbox';
 import { readRecords, testProducer, useBroker } from '../support/kafka';
 import { countRows, defer, postMessage, SAMPLES, startRouter, waitFor } from '../support/router-harness';
 
 const brokers = useBroker();
 const DEAD_BROKER = '127.0.0.1:1';
 const silent = createLogger({ service: 'test', level: 'error', silent: true });
+const clock = { now: () => new Date() };
 
 test('Kafka unreachable: 202 anyway, the message waits in the outbox; a relay on a live broker drains it later', async (t) => {
   const h = await startRouter(t, { brokers: DEAD_BROKER, producer: testProducer(DEAD_BROKER, { retries: 0 }) });
@@ -28,7 +29,7 @@ test('Kafka unreachable: 202 anyway, the message waits in the outbox; a relay on
 
   // Kafka is back (here: a relay whose producer points at the live broker).
   const producer = testProducer(brokers());
-  const relay = createOutboxRelay({ db: h.db, producer, logger: silent, pollMs: 50, batchSize: 10 });
+  const relay = createOutboxRelay({ db: h.db, producer, logger: silent, clock, random: Math.random, pollMs: 50, batchSize: 10 });
   relay.start();
   defer(t, async () => { await relay.stop(); await producer.disconnect(); });
   const records = await readRecords(brokers(), [h.topics.send('whatsapp')], 1);
@@ -46,7 +47,7 @@ test('two relays on one outbox (SKIP LOCKED) publish every row exactly once betw
     ids.add((res.body as { id: string }).id);
   }
   const producers = [testProducer(brokers()), testProducer(brokers())];
-  const relays = producers.map((producer) => createOutboxRelay({ db: h.db, producer, logger: silent, pollMs: 20, batchSize: 4 }));
+  const relays = producers.map((producer) => createOutboxRelay({ db: h.db, producer, logger: silent, clock, random: Math.random, pollMs: 20, batchSize: 4 }));
   defer(t, async () => {
     await Promise.all(relays.map((r) => r.stop()));
     await Promise.all(producers.map((p) => p.disconnect()));

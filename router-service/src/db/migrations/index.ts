@@ -2,6 +2,7 @@ import { listMigrations } from '@ca/postgres';
 import { initial } from './0001-initial';
 import { tenants } from './0002-tenants';
 import { acceptRefused } from './0003-accept-refused';
+import { outboxClaims } from './0004-outbox-claims';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims]);
