@@ -54,10 +54,6 @@ async function main(): Promise<void> {
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the internal API is open to anyone who can reach this port');
   // Listen first: liveness answers at once, readiness once the consumer groups have joined.
   const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
-  const startedAt = Date.now();
-  await service.start();
-  logger.info('delivery-service ready: consumer groups joined', { ms: Date.now() - startedAt });
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -72,8 +68,14 @@ async function main(): Promise<void> {
     clearTimeout(deadline);
     process.exit(0);
   };
+  // Signals are handled before the (possibly slow) group joins: it answers /health already, so a
+  // supervisor may stop it at any moment and must get the graceful path.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const startedAt = Date.now();
+  await service.start();
+  if (!stopping) logger.info('delivery-service ready: consumer groups joined', { ms: Date.now() - startedAt });
 }
 
 main().catch((err: unknown) => {

@@ -61,7 +61,6 @@ export async function enqueue(trx: Knex | Knex.Transaction, records: readonly Ou
 export async function oldestDueOutboxRow(db: Knex, now: Date): Promise<Date | null> {
   const row = await db('outbox')
     .where((q) => q.whereNull('not_before').orWhere('not_before', '<=', now))
-    .min<{ oldest: Date | null }>(db.raw('greatest(created_at, coalesce(not_before, created_at)) as oldest'))
-    .first();
+    .first<{ oldest: Date | null } | undefined>(db.raw('min(greatest(created_at, coalesce(not_before, created_at))) as oldest'));
   return row?.oldest ?? null;
 }
