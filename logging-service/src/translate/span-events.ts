@@ -10,6 +10,11 @@ interface Parent {
   owner?: string;
 }
 
+function withoutTarget(service: Record<string, unknown>): Record<string, unknown> {
+  const { target: _target, origin: _origin, ...rest } = service;
+  return rest;
+}
+
 /**
  * apm-data convertSpanEvent: an "exception" event (with exception.type or .message) becomes an APM
  * error in logs-apm.error-*; any other event becomes a log event (event.kind=event) in the
@@ -24,7 +29,8 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
       '@timestamp': nsToIso(event.timeNs),
       timestamp: { us: nsToMicros(event.timeNs) },
       agent: parentDoc.agent,
-      service: parentDoc.service,
+      // convertSpanEvent drops service.target/origin: an event describes no outgoing call.
+      service: withoutTarget(parentDoc.service as Record<string, unknown>),
       trace: { id: span.traceId },
     };
     const a = event.attributes;
@@ -41,10 +47,12 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
         processor: { event: 'error', name: 'error' },
         error: {
           id,
-          // Grouping as elastic/opentelemetry-lib computes it for OTel exceptions: md5(type || message).
+          // apm-data modelprocessor/groupingkey.go with APM Server's md5: the exception type; the
+          // message only when there is no type (Node.js stack traces are not parsed into frames).
           grouping_key: createHash('md5').update(type || message).digest('hex'),
           ...(message ? { grouping_name: message } : {}),
-          exception: [{ ...(type ? { type: truncate(type) } : {}), ...(message ? { message } : {}), handled: a['exception.escaped'] !== true }],
+          // convertOpenTelemetryExceptionSpanEvent (input/otlp/exceptions.go): no message → "[EMPTY]".
+          exception: [{ ...(type ? { type: truncate(type) } : {}), message: message || '[EMPTY]', handled: a['exception.escaped'] !== true }],
           ...(stack ? { stack_trace: stack } : {}),
         },
         // setErrorContext: parent.id is the span the exception happened in.
