@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { healthRouter, problemHandler } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
+import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
 import type { Store } from './sinks/store';
@@ -13,6 +14,8 @@ export interface LoggingServiceDeps {
   store: Store;
   logger: Logger;
   limits: IngestLimits;
+  /** Drives the 1-minute APM metric intervals (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface LoggingService {
@@ -22,16 +25,24 @@ export interface LoggingService {
   close(): Promise<void>;
 }
 
-export function buildLoggingService({ store, logger, limits }: LoggingServiceDeps): LoggingService {
+export function buildLoggingService({ store, logger, limits, clock = { now: () => new Date() } }: LoggingServiceDeps): LoggingService {
+  // APM Server's aggregated metrics (metrics-apm.*.1m), written through the same store.
+  const aggregator = createApmAggregator({ write: (docs) => store.write(docs), clock, logger });
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
-  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits) }));
+  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
   app.use(traceRouter(store));
   app.use(problemHandler((err) => logger.error('request failed', { error: (err as Error).message, stack: (err as Error).stack })));
   return {
     app,
-    start: () => store.start(),
-    close: () => store.close(),
+    start: async () => {
+      await store.start();
+      aggregator.start();
+    },
+    close: async () => {
+      await aggregator.close(); // the open interval's metrics, before the store goes
+      await store.close();
+    },
   };
 }

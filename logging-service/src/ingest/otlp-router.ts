@@ -25,13 +25,15 @@ interface Deps {
   gate: IngestGate;
   limits: IngestLimits;
   logger: Logger;
+  /** Sees every export's documents once they are stored (the APM metrics aggregator). */
+  onStored?: (docs: readonly StoredDoc[]) => void;
 }
 
 /**
  * POST /v1/traces and /v1/logs (OTLP/HTTP). The response is 200 only after the store confirmed
  * every document of the export; records with invalid ids are reported as partial_success.
  */
-export function otlpRouter({ store, gate, limits, logger }: Deps): Router {
+export function otlpRouter({ store, gate, limits, logger, onStored }: Deps): Router {
   const router = Router();
 
   const handle = (signal: Signal) => async (req: Request, res: Response) => {
@@ -59,6 +61,7 @@ export function otlpRouter({ store, gate, limits, logger }: Deps): Router {
         docs = translateLogs(decoded.records);
       }
       const written = await store.write(docs);
+      onStored?.(docs);
       sendExportSuccess(res, format, signal, rejected + written.rejected, [...reasons, ...written.reasons]);
     } catch (err) {
       if (err instanceof HttpProblem) {

@@ -63,7 +63,7 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
           ? { transaction: { id: span.spanId, sampled: true, type: parent.transactionType }, span: { id: span.spanId } }
           : parent.owner ? { transaction: { id: parent.owner } } : {}),
       };
-      return { id, index: DATA_STREAMS.errors, kind: 'error', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+      return { id, index: DATA_STREAMS.errors, kind: 'error', doc: withLabels(doc, labels, numeric), aggregation: { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels } } satisfies StoredDoc;
     }
     for (const [k, v] of Object.entries(a)) setLabel(k, v, labels, numeric);
     const service = String((parentDoc.service as { name: string }).name);
@@ -78,6 +78,6 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
       ...(parent.isTransaction ? { transaction: { id: span.spanId } } : parent.owner ? { transaction: { id: parent.owner } } : {}),
       otel: { attributes: a },
     };
-    return { id, index, kind: 'log', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+    return { id, index, kind: 'log', doc: withLabels(doc, labels, numeric), aggregation: { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels } } satisfies StoredDoc;
   });
 }

@@ -86,7 +86,8 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
     // The OTel view of the span (kind, status, raw attributes) for the trace API; not indexed.
     doc.otel = { kind: span.kind, status: span.status, attributes: span.attributes, scope: span.scope };
     withLabels(doc, labels, numeric);
-    out.push({ id: stableId(span.traceId, span.spanId), index: DATA_STREAMS.traces, kind: txn ? 'transaction' : 'span', doc });
+    const aggregation = { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels, durationNs: Number(span.endNs - span.startNs) };
+    out.push({ id: stableId(span.traceId, span.spanId), index: DATA_STREAMS.traces, kind: txn ? 'transaction' : 'span', doc, aggregation });
     out.push(...spanEventDocs(span, doc, { isTransaction: txn, transactionType: txnType, owner: owners.get(span.spanId) }, meta));
   }
   return out;
