@@ -16,6 +16,12 @@ function withoutTarget(service: Record<string, unknown>): Record<string, unknown
 }
 
 /**
+ * convertSpanEvent starts from a clone of the span's event and then resets transaction, span,
+ * parent, event, labels and destination: these are the fields of ours that survive the clone.
+ */
+const CLONED_FROM_SPAN = ['agent', 'host', 'process', 'user_agent', 'source', 'client', 'http', 'url'] as const;
+
+/**
  * apm-data convertSpanEvent: an "exception" event (with exception.type or .message) becomes an APM
  * error in logs-apm.error-*; any other event becomes a log event (event.kind=event) in the
  * service's logs-apm.app.* stream. Both keep the trace/transaction/span context of their span.
@@ -28,7 +34,7 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
     const base: Record<string, unknown> = {
       '@timestamp': nsToIso(event.timeNs),
       timestamp: { us: nsToMicros(event.timeNs) },
-      agent: parentDoc.agent,
+      ...Object.fromEntries(CLONED_FROM_SPAN.flatMap((k) => (parentDoc[k] === undefined ? [] : [[k, parentDoc[k]]]))),
       // convertSpanEvent drops service.target/origin: an event describes no outgoing call.
       service: withoutTarget(parentDoc.service as Record<string, unknown>),
       trace: { id: span.traceId },
@@ -57,8 +63,6 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
         },
         // setErrorContext: parent.id is the span the exception happened in.
         parent: { id: span.spanId },
-        ...(parentDoc.http ? { http: parentDoc.http } : {}),
-        ...(parentDoc.url ? { url: parentDoc.url } : {}),
         ...(parent.isTransaction
           ? { transaction: { id: span.spanId, sampled: true, type: parent.transactionType }, span: { id: span.spanId } }
           : parent.owner ? { transaction: { id: parent.owner } } : {}),

@@ -41,6 +41,10 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
     const numeric: NumericLabels = { ...meta.numericLabels };
     const durationUs = nsToMicros(span.endNs - span.startNs);
     const service: Record<string, unknown> = { ...meta.service };
+    // translateScopeMetadata runs for every span (apm-data v1.19 input/otlp/metadata.go): the
+    // instrumentation scope is the service's framework on spans too, not only on transactions.
+    const framework = frameworkOf(span.scope);
+    if (framework) service.framework = framework;
     const doc: Record<string, unknown> = {
       '@timestamp': nsToIso(span.startNs),
       timestamp: { us: nsToMicros(span.startNs) },
@@ -59,8 +63,6 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
       const t = transactionFields(span, labels, numeric);
       outcome = t.outcome;
       txnType = t.type;
-      const framework = frameworkOf(span.scope);
-      if (framework) service.framework = framework;
       Object.assign(doc, t.fields, {
         processor: { event: 'transaction', name: 'transaction' },
         transaction: {
