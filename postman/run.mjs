@@ -5,7 +5,8 @@
 //   ROUTER_URL=http://127.0.0.1:3000 LOGGING_URL=http://127.0.0.1:4000 node postman/run.mjs
 //   node postman/run.mjs --folder "2 Send"       # one folder (repeatable)
 //
-// Environment: ROUTER_URL, DELIVERY_URL, LOGGING_URL override the environment file;
+// Environment: ROUTER_URL, DELIVERY_URL, LOGGING_URL, API_KEY (a key with send+read scopes, e.g.
+// from `npm run seed`) override the environment file;
 // REQUEST_TIMEOUT_MS (default 10000) bounds every request. Exits 1 on any failed test or error.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const overrides = [
   ['routerUrl', process.env.ROUTER_URL],
   ['deliveryUrl', process.env.DELIVERY_URL],
   ['loggingUrl', process.env.LOGGING_URL],
+  ['apiKey', process.env.API_KEY],
 ].filter(([, value]) => value).map(([key, value]) => ({ key, value: value.replace(/\/+$/, '') }));
 
 newman.run(

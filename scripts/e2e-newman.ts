@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     return await new Promise<number>((resolve) => {
       const run = spawn(process.execPath, ['postman/run.mjs'], {
         cwd: join(__dirname, '..'),
-        env: { ...process.env, ROUTER_URL: system.urls.router, DELIVERY_URL: system.urls.delivery, LOGGING_URL: system.urls.logging },
+        env: { ...process.env, ROUTER_URL: system.urls.router, DELIVERY_URL: system.urls.delivery, LOGGING_URL: system.urls.logging, API_KEY: system.apiKey },
         stdio: 'inherit',
       });
       run.on('exit', (c) => resolve(c ?? 1));

@@ -7,12 +7,15 @@ import { healthRouter, problemHandler, sendProblem } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
+import { authenticate, requireScope } from './auth/authenticate';
 import { RouteNotFound } from './errors';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
 import { createOutboxRelay, type OutboxRelay } from './outbox/outbox-relay';
 import { oldestOutboxEntry } from './outbox/outbox-store';
+import { apiRateLimit } from './ratelimit/api-key-rate-limit';
+import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
 
 export interface RouterServiceDeps {
@@ -55,6 +58,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     },
   }));
   app.use(requestTrace());
+  // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
+  app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
+  app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },

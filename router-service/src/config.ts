@@ -23,6 +23,10 @@ interface Env {
   DEPLOYMENT_ENVIRONMENT: string;
   SERVICE_VERSION: string;
   SHUTDOWN_TIMEOUT_MS: number;
+  BOOTSTRAP_API_KEY?: string;
+  API_KEY_CACHE_MS: number;
+  API_RATE_LIMIT_BURST: number;
+  API_RATE_LIMIT_PER_SECOND: number;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -51,6 +55,13 @@ const envSchema = Joi.object<Env, true>({
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+  // A secret: no default. When set, merchant `default` has an admin key with exactly this value.
+  BOOTSTRAP_API_KEY: Joi.string().min(24).max(200).pattern(/^[A-Za-z0-9\-._~+/]+=*$/),
+  // How long a process trusts a looked-up key: the bound on how late a revocation takes effect.
+  API_KEY_CACHE_MS: Joi.number().integer().min(0).max(1000).default(500),
+  API_RATE_LIMIT_BURST: Joi.number().integer().min(1).default(200),
+  // 0 disables the per-key limit.
+  API_RATE_LIMIT_PER_SECOND: Joi.number().min(0).default(100),
 }).unknown(true);
 
 function toConfig(env: Env) {
@@ -70,6 +81,7 @@ function toConfig(env: Env) {
     },
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -82,6 +94,8 @@ function toConfig(env: Env) {
       outboxBatchSize: env.OUTBOX_BATCH_SIZE,
       outboxStuckSeconds: env.OUTBOX_STUCK_SECONDS,
       bodyLimit: env.BODY_LIMIT,
+      apiKeyCacheMs: env.API_KEY_CACHE_MS,
+      apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
     },
   };
 }

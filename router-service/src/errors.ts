@@ -107,3 +107,35 @@ export function isStorageUnavailable(err: unknown): boolean {
   if (err instanceof AggregateError) return err.errors.some(isStorageUnavailable);
   return typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(e.message);
 }
+
+const REALM = 'communication-aggregator';
+
+/**
+ * 401: no key, a malformed one, or one that is unknown, revoked or expired. The detail never says
+ * which of the last three, so a caller cannot probe for keys that once existed.
+ */
+export class Unauthorized extends HttpProblem {
+  constructor(kind: 'missing' | 'malformed' | 'invalid') {
+    const detail = {
+      missing: 'Send an API key as "Authorization: Bearer <key>"',
+      malformed: 'The Authorization header is not "Bearer <key>" with a well-formed key',
+      invalid: 'The API key is not valid (unknown, revoked or expired)',
+    }[kind];
+    // RFC 6750 §3.1: a request without credentials gets the challenge without an error code.
+    const challenge = kind === 'missing' ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token", error_description="${detail}"`;
+    super(401, 'UNAUTHORIZED', 'Unauthorized', detail, {}, { 'WWW-Authenticate': challenge });
+  }
+}
+
+export class InsufficientScope extends HttpProblem {
+  constructor(scope: string) {
+    super(403, 'INSUFFICIENT_SCOPE', 'Insufficient scope', `This API key lacks the "${scope}" scope`, { requiredScope: scope },
+      { 'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"` });
+  }
+}
+
+export class ApiKeyNotFound extends HttpProblem {
+  constructor(id: string) {
+    super(404, 'API_KEY_NOT_FOUND', 'API key not found', `No API key with id ${id}`);
+  }
+}

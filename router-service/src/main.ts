@@ -13,6 +13,7 @@ const { createDb, ensureDatabase, migrate } = require('@ca/postgres') as typeof 
 const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof import('@ca/kafka');
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
+const { ensureBootstrapKey } = require('./auth/key-store') as typeof import('./auth/key-store');
 
 const logger = createLogger({ service: config.telemetry.serviceName, level: config.logLevel });
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   await ensureDatabase(config.database.url);
   const db = createDb(config.database);
   await migrate(db, config.database.schema, routerMigrations);
+  if (config.bootstrapApiKey) await ensureBootstrapKey(db, config.bootstrapApiKey, systemClock.now());
 
   const kafka = createKafka({
     brokers: [...config.kafka.brokers],

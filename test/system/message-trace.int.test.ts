@@ -34,7 +34,7 @@ test('one message, one trace: HTTP → outbox → Kafka → three attempts → s
   const body = `secret body ${randomUUID()}`;
   const res = await fetch(`${router}/v1/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpanId}-01` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}`, traceparent: `00-${traceId}-${clientSpanId}-01` },
     body: JSON.stringify({ channel: 'email', to, subject: 'Trace me', body }),
   });
   assert.equal(res.status, 202);
@@ -43,7 +43,7 @@ test('one message, one trace: HTTP → outbox → Kafka → three attempts → s
   assert.match(res.headers.get('traceresponse') ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
   const status = await waitFor('the message to be sent', async () => {
-    const r = await fetch(`${router}/v1/messages/${accepted.id}`);
+    const r = await fetch(`${router}/v1/messages/${accepted.id}`, { headers: { authorization: `Bearer ${system.apiKey}` } });
     const view = (await r.json()) as { status: string; deliveryAttempts: number; traceId: string };
     return view.status === 'sent' ? view : null;
   }, 30_000, 100);

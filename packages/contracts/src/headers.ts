@@ -9,6 +9,8 @@ export const HEADERS = {
   messageId: 'x-message-id',
   channel: 'x-channel',
   attempt: 'x-attempt',
+  /** The merchant that sent the message; delivery rows and dead letters carry it on. */
+  tenantId: 'x-tenant-id',
   /** Dead-letter records: why the record could not be delivered. */
   dlqReason: 'x-dead-letter-reason',
   dlqError: 'x-dead-letter-error',

@@ -80,6 +80,8 @@ export interface SendRecord {
   metadata?: Record<string, string | number | boolean>;
   createdAt: string;
   traceId: string;
+  /** The merchant that sent it (absent only on records written before tenants existed). */
+  tenantId?: string;
 }
 
 export const sendRecordSchema = Joi.object<SendRecord>({
@@ -94,6 +96,7 @@ export const sendRecordSchema = Joi.object<SendRecord>({
   metadata: Joi.object(),
   createdAt: Joi.string().isoDate().required(),
   traceId: Joi.string().hex().length(32).required(),
+  tenantId: Joi.string().guid(),
 }).unknown(true); // forward compatible: a newer producer may add fields
 
 /** The record on the dead-letter topic (value, JSON). */

@@ -19,6 +19,8 @@ export const ATTR = {
   deadLetterReason: 'ca.dead_letter.reason',
   validationErrors: 'ca.validation.error_count',
   fence: 'ca.lease.fence',
+  /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
+  tenantId: 'ca.tenant.id',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */

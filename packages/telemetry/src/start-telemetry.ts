@@ -8,6 +8,7 @@ import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage } from 'node:http';
+import { TransactionIdTracker } from './transaction-ids';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -45,7 +46,11 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const logExporter = opts.logExporter ?? (opts.otlpEndpoint ? new OTLPLogExporter({ url: `${trimSlash(opts.otlpEndpoint)}/v1/logs` }) : undefined);
   // Without an exporter spans are still created (trace ids, traceresponse and log correlation keep
   // working); they are just not sent. An empty list would make NodeSDK register no tracer at all.
-  const spanProcessors: SpanProcessor[] = [spanExporter ? new DropTransactionControlSpans(new BatchSpanProcessor(spanExporter, batch)) : new NoopSpanProcessor()];
+  // The TransactionIdTracker gives log lines their ECS transaction.id (logger.ts).
+  const spanProcessors: SpanProcessor[] = [
+    new TransactionIdTracker(),
+    spanExporter ? new DropTransactionControlSpans(new BatchSpanProcessor(spanExporter, batch)) : new NoopSpanProcessor(),
+  ];
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({

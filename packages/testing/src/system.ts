@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -37,6 +37,8 @@ export async function freePort(): Promise<number> {
 
 export async function startSystem(opts: SystemOptions) {
   const database = `${opts.database}_${randomUUID().slice(0, 8)}`;
+  // The admin+send+read key of merchant `default` (router-service's BOOTSTRAP_API_KEY) for this run.
+  const apiKey = opts.env?.BOOTSTRAP_API_KEY ?? `ca_test_${randomBytes(24).toString('base64url')}`;
   const ports = opts.ports ?? { router: await freePort(), delivery: await freePort(), logging: await freePort() };
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -52,6 +54,7 @@ export async function startSystem(opts: SystemOptions) {
       LOGGING_PORT: String(ports.logging),
       DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
       KAFKA_MAX_WAIT_MS: '100',
+      BOOTSTRAP_API_KEY: apiKey,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,6 +93,7 @@ export async function startSystem(opts: SystemOptions) {
       delivery: `http://127.0.0.1:${ports.delivery}`,
       logging: `http://127.0.0.1:${ports.logging}`,
     },
+    apiKey,
     output: () => output,
     database,
     stop,

@@ -11,17 +11,17 @@ export type ContentClaim = { ok: true } | { ok: false; duplicateOf: string };
  */
 export async function claimContent(
   trx: Knex.Transaction,
-  input: { hash: string; messageId: string; now: Date; windowSeconds: number },
+  input: { tenantId: string; hash: string; messageId: string; now: Date; windowSeconds: number },
 ): Promise<ContentClaim> {
   const claimed = await trx.raw<{ rows: Array<{ message_id: string }> }>(
-    `INSERT INTO dedup (hash, message_id, expires_at) VALUES (?, ?, ?)
-     ON CONFLICT (hash) DO UPDATE SET message_id = excluded.message_id, expires_at = excluded.expires_at
+    `INSERT INTO dedup (tenant_id, hash, message_id, expires_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (tenant_id, hash) DO UPDATE SET message_id = excluded.message_id, expires_at = excluded.expires_at
      WHERE dedup.expires_at <= ?
      RETURNING message_id`,
-    [input.hash, input.messageId, addSeconds(input.now, input.windowSeconds), input.now],
+    [input.tenantId, input.hash, input.messageId, addSeconds(input.now, input.windowSeconds), input.now],
   );
   if (claimed.rows.length > 0) return { ok: true };
-  const existing = await trx('dedup').select('message_id').where({ hash: input.hash }).first<{ message_id: string } | undefined>();
+  const existing = await trx('dedup').select('message_id').where({ tenant_id: input.tenantId, hash: input.hash }).first<{ message_id: string } | undefined>();
   // The row cannot vanish inside our transaction unless pruned concurrently; then the content is free
   // again, but we already lost this round: report the conflict without an id rather than loop.
   return { ok: false, duplicateOf: existing?.message_id ?? '' };

@@ -35,27 +35,27 @@ interface KeyRow {
  */
 export async function claimIdempotencyKey(
   db: Knex,
-  input: { key: string; hash: string; now: Date; ttlSeconds: number },
+  input: { tenantId: string; key: string; hash: string; now: Date; ttlSeconds: number },
 ): Promise<KeyClaim> {
   for (let round = 0; round < 3; round++) {
     const token = randomUUID();
     const claimed = await db.raw<{ rows: unknown[] }>(
-      `INSERT INTO idempotency_keys (key, request_hash, state, claim_token, locked_until, created_at, expires_at)
-       VALUES (?, ?, 'in_flight', ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_flight',
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, claim_token, locked_until, created_at, expires_at)
+       VALUES (?, ?, ?, 'in_flight', ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_flight',
          claim_token = excluded.claim_token, locked_until = excluded.locked_until, message_id = NULL,
          response_status = NULL, response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
        WHERE idempotency_keys.expires_at <= ?
           OR (idempotency_keys.state = 'in_flight' AND idempotency_keys.locked_until <= ?)
        RETURNING key`,
-      [input.key, input.hash, token, addSeconds(input.now, IDEMPOTENCY_LOCK_SECONDS), input.now,
+      [input.tenantId, input.key, input.hash, token, addSeconds(input.now, IDEMPOTENCY_LOCK_SECONDS), input.now,
         addSeconds(input.now, input.ttlSeconds), input.now, input.now],
     );
     if (claimed.rows.length > 0) return { kind: 'claimed', token };
 
     const row = await db('idempotency_keys')
       .select('request_hash', 'state', 'locked_until', 'response_status', 'response_body')
-      .where({ key: input.key })
+      .where({ tenant_id: input.tenantId, key: input.key })
       .first<KeyRow | undefined>();
     if (!row) continue; // released between our insert and our read: try to claim again
     if (row.request_hash.trim() !== input.hash) return { kind: 'reused' };

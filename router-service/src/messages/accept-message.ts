@@ -32,12 +32,12 @@ export interface Accepted {
  * whatever Kafka is doing. Duplicates are decided by PostgreSQL constraints, so the answer is the
  * same across any number of router processes.
  */
-export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string): Promise<Accepted> {
+export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string, tenantId: string): Promise<Accepted> {
   try {
-    if (idempotencyKey === undefined) return await accept(deps, message, traceId, undefined);
+    if (idempotencyKey === undefined) return await accept(deps, message, traceId, tenantId, undefined);
     const claim = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: true }, async (span) => {
       const result = await claimIdempotencyKey(deps.db, {
-        key: idempotencyKey, hash: requestHash(message), now: deps.clock.now(), ttlSeconds: deps.settings.idempotencyTtlSeconds,
+        tenantId, key: idempotencyKey, hash: requestHash(message), now: deps.clock.now(), ttlSeconds: deps.settings.idempotencyTtlSeconds,
       });
       const outcome = { claimed: 'accepted', replay: 'replayed', in_flight: 'in_flight', reused: 'key_reused' }[result.kind];
       span.setAttribute(ATTR.dedupOutcome, outcome);
@@ -50,7 +50,7 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
       return { status: claim.status, body: claim.body, replayed: true };
     }
     try {
-      return await accept(deps, message, traceId, { key: idempotencyKey, token: claim.token });
+      return await accept(deps, message, traceId, tenantId, { key: idempotencyKey, token: claim.token });
     } catch (err) {
       // Give the key back so the client may retry it; if even that fails the claim lapses by itself.
       await releaseIdempotencyKey(deps.db, idempotencyKey, claim.token).catch((releaseErr: unknown) => {
@@ -65,7 +65,7 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
   }
 }
 
-async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, claim: { key: string; token: string } | undefined): Promise<Accepted> {
+async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, tenantId: string, claim: { key: string; token: string } | undefined): Promise<Accepted> {
   const { db, clock, logger, topics, settings } = deps;
   const id = deps.newId();
   const now = clock.now();
@@ -79,7 +79,7 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
     // two keyed requests with the same text are two messages the client meant to send.
     if (!claim) {
       const dedup = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: false, [ATTR.channel]: message.channel }, async (span) => {
-        const result = await claimContent(trx, { hash: contentHash(message), messageId: id, now, windowSeconds: settings.dedupWindowSeconds });
+        const result = await claimContent(trx, { tenantId, hash: contentHash(message), messageId: id, now, windowSeconds: settings.dedupWindowSeconds });
         span.setAttribute(ATTR.dedupOutcome, result.ok ? 'accepted' : 'duplicate');
         return result;
       });
@@ -89,7 +89,7 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       }
     }
 
-    const rate = await countTowardsRecipientLimit(trx, { channel: message.channel, to: message.to, now, limit: settings.rateLimitPerMinute });
+    const rate = await countTowardsRecipientLimit(trx, { tenantId, channel: message.channel, to: message.to, now, limit: settings.rateLimitPerMinute });
     if (!rate.ok) {
       logger.info('recipient rate limit reached', { channel: message.channel, recipientMasked });
       throw new RateLimited(rate.retryAfterSeconds, settings.rateLimitPerMinute);
@@ -99,11 +99,11 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
       [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
     }, async () => {
-      await insertMessage(trx, { id, message, traceId, idempotencyKey: claim?.key ?? null, createdAt: now });
+      await insertMessage(trx, { id, tenantId, message, traceId, idempotencyKey: claim?.key ?? null, createdAt: now });
       const record: SendRecord = {
         v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
         priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
-        createdAt: now.toISOString(), traceId,
+        createdAt: now.toISOString(), traceId, tenantId,
       };
       // The trace context of this span travels with the row, so the relay's publish (minutes later,
       // maybe in another process) joins this request's trace.
@@ -113,7 +113,7 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
         topic,
         key: recordKey(message.channel, message.to),
         value: JSON.stringify(record),
-        headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1' },
+        headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
       }, now);
     });
 

@@ -16,14 +16,15 @@ export interface StatusDeps {
  * GET /v1/messages/:id by API composition: what was asked (router's message row) plus what happened
  * (delivery-service's ledger). Delivery state has one owner, so the router never stores a status.
  */
-export async function readMessageView(deps: StatusDeps, id: string): Promise<MessageView> {
+export async function readMessageView(deps: StatusDeps, id: string, tenantId: string): Promise<MessageView> {
   let row;
   try {
-    row = await findMessage(deps.db, id);
+    row = await findMessage(deps.db, id, tenantId);
   } catch (err) {
     if (err instanceof HttpProblem || !isStorageUnavailable(err)) throw err;
     throw new StorageUnavailable();
   }
+  // Another merchant's message is "not found", never "forbidden": no oracle for ids.
   if (!row) throw new MessageNotFound(id);
   const delivery = await fetchDeliveryStatus({ fetch: deps.fetch, deliveryUrl: deps.settings.deliveryUrl, timeoutMs: deps.settings.deliveryTimeoutMs }, id);
   return {

@@ -17,11 +17,12 @@ export interface MessageRow {
 
 export async function insertMessage(
   trx: Knex.Transaction,
-  input: { id: string; message: SendMessageRequest; traceId: string; idempotencyKey: string | null; createdAt: Date },
+  input: { id: string; tenantId: string; message: SendMessageRequest; traceId: string; idempotencyKey: string | null; createdAt: Date },
 ): Promise<void> {
   const m = input.message;
   await trx('messages').insert({
     id: input.id,
+    tenant_id: input.tenantId,
     channel: m.channel,
     recipient: m.to,
     subject: m.subject ?? null,
@@ -35,6 +36,6 @@ export async function insertMessage(
   });
 }
 
-export async function findMessage(db: Knex, id: string): Promise<MessageRow | undefined> {
-  return db('messages').select('*').where({ id }).first<MessageRow | undefined>();
+export async function findMessage(db: Knex, id: string, tenantId: string): Promise<MessageRow | undefined> {
+  return db('messages').select('*').where({ id, tenant_id: tenantId }).first<MessageRow | undefined>();
 }

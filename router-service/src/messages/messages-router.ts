@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { HTTP_HEADERS } from '@ca/contracts';
 import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { principalOf, requireScope } from '../auth/authenticate';
 import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
 import { traceOf } from '../tracing/request-trace';
 import { acceptMessage, type AcceptDeps } from './accept-message';
@@ -23,23 +24,23 @@ export interface MessagesRouterDeps {
 export function messagesRouter(deps: MessagesRouterDeps): Router {
   const router = Router();
 
-  router.post('/', express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
+  router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
     const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
     if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
     const message = await validateMessage(req.body);
-    const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId);
+    const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
     if (!accepted.replayed) deps.onAccepted();
     else res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
   });
 
-  router.get('/:id', async (req, res) => {
-    const id = req.params.id;
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    const id = String(req.params.id);
     if (!UUID.test(id)) {
       throw new ValidationFailed([{ field: 'id', message: '"id" must be a valid UUID', type: 'string.guid' }]);
     }
-    res.json(await readMessageView(deps.status, id.toLowerCase()));
+    res.json(await readMessageView(deps.status, id.toLowerCase(), principalOf(res).tenantId));
   });
 
   return router;

@@ -13,15 +13,15 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
  */
 export async function countTowardsRecipientLimit(
   trx: Knex.Transaction,
-  input: { channel: Channel; to: string; now: Date; limit: number },
+  input: { tenantId: string; channel: Channel; to: string; now: Date; limit: number },
 ): Promise<RateDecision> {
   if (input.limit <= 0) return { ok: true };
   const windowStart = Math.floor(input.now.getTime() / WINDOW_MS) * WINDOW_MS;
   const result = await trx.raw<{ rows: Array<{ count: number }> }>(
-    `INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1)
-     ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1
+    `INSERT INTO rate_limits (tenant_id, bucket, window_start, count) VALUES (?, ?, ?, 1)
+     ON CONFLICT (tenant_id, bucket, window_start) DO UPDATE SET count = rate_limits.count + 1
      RETURNING count`,
-    [sha256(`${input.channel}:${input.to}`), new Date(windowStart)],
+    [input.tenantId, sha256(`${input.channel}:${input.to}`), new Date(windowStart)],
   );
   const count = result.rows[0]?.count ?? 0;
   if (count <= input.limit) return { ok: true };

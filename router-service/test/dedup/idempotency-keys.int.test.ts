@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { requestHash } from '../../src/dedup/hashing';
 import { claimIdempotencyKey } from '../../src/dedup/idempotency-keys';
 import { useBroker } from '../support/kafka';
-import { countRows, manualClock, postMessage, SAMPLES, startRouter } from '../support/router-harness';
+import { countRows, manualClock, postMessage, SAMPLES, startRouter, TEST_TENANT_ID } from '../support/router-harness';
 
 const brokers = useBroker();
 
@@ -36,7 +36,7 @@ test('a key in flight is 409 IDEMPOTENCY_KEY_IN_FLIGHT; once its lock lapses the
   const clock = manualClock();
   const h = await startRouter(t, { brokers: brokers(), clock });
   // Another request (maybe in another process) holds the claim and has not finished.
-  const held = await claimIdempotencyKey(h.db, { key: 'held', hash: requestHash({ ...SAMPLES.push, priority: 'medium' }), now: clock.now(), ttlSeconds: 86_400 });
+  const held = await claimIdempotencyKey(h.db, { tenantId: TEST_TENANT_ID, key: 'held', hash: requestHash({ ...SAMPLES.push, priority: 'medium' }), now: clock.now(), ttlSeconds: 86_400 });
   assert.equal(held.kind, 'claimed');
 
   const busy = await postMessage(h.url, SAMPLES.push, { 'idempotency-key': 'held' });

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DeliveryStatusView, MessageView } from '@ca/contracts';
 import { useBroker } from '../support/kafka';
-import { defer, postMessage, SAMPLES, startRouter } from '../support/router-harness';
+import { AUTH, defer, postMessage, SAMPLES, startRouter } from '../support/router-harness';
 
 const brokers = useBroker();
 
@@ -37,7 +37,7 @@ function delivered(id: string): DeliveryStatusView {
 }
 
 async function getView(url: string, id: string) {
-  const res = await fetch(`${url}/v1/messages/${id}`);
+  const res = await fetch(`${url}/v1/messages/${id}`, { headers: AUTH });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -2,13 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDb } from '@ca/postgres';
 import { testProducer } from '../support/kafka';
-import { defer, postMessage, SAMPLES, startRouter } from '../support/router-harness';
+import { AUTH, defer, postMessage, SAMPLES, startRouter } from '../support/router-harness';
 
-// No PostgreSQL and no Kafka: every request here is refused before either is touched, except the
-// valid one, which proves a store that cannot take the message means 503, never 202.
+// No Kafka: every request here is refused after authentication (which reads the keys table) and
+// before anything is stored. deadStoreRouter has no PostgreSQL either: it proves a store that cannot
+// take the message means 503, never 202.
 const DEAD = '127.0.0.1:1';
 
 async function router(t: import('node:test').TestContext) {
+  return startRouter(t, { brokers: DEAD, producer: testProducer(DEAD, { retries: 0 }) });
+}
+
+async function deadStoreRouter(t: import('node:test').TestContext) {
   const db = createDb({ url: `postgres://postgres@${DEAD}/nowhere`, schema: 'router' });
   defer(t, () => db.destroy());
   return startRouter(t, { brokers: DEAD, db, producer: testProducer(DEAD, { retries: 0 }) });
@@ -61,10 +66,10 @@ test('all invalid fields are named at once', async (t) => {
 
 test('a body that is not JSON is 415; malformed JSON is 400', async (t) => {
   const { url } = await router(t);
-  const text = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+  const text = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/plain' }, body: 'hello' });
   assert.equal(text.status, 415);
   assert.equal(((await text.json()) as { code: string }).code, 'UNSUPPORTED_MEDIA_TYPE');
-  const malformed = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"channel":' });
+  const malformed = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"channel":' });
   assert.equal(malformed.status, 400);
   assert.equal(((await malformed.json()) as { code: string }).code, 'MALFORMED_JSON');
 });
@@ -74,7 +79,7 @@ test('an Idempotency-Key that is empty, too long or not printable is 400', async
   for (const key of ['', 'k'.repeat(256), 'caf\u00e9']) {
     const res = await fetch(`${url}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': Buffer.from(key, 'utf8').toString('latin1') },
+      headers: { ...AUTH, 'content-type': 'application/json', 'idempotency-key': Buffer.from(key, 'utf8').toString('latin1') },
       body: JSON.stringify(SAMPLES.email),
     });
     assert.equal(res.status, 400);
@@ -83,7 +88,7 @@ test('an Idempotency-Key that is empty, too long or not printable is 400', async
 });
 
 test('PostgreSQL unreachable: a valid message is refused with 503 and Retry-After, never 202', async (t) => {
-  const { url } = await router(t);
+  const { url } = await deadStoreRouter(t);
   for (const body of [SAMPLES.email, SAMPLES.sms]) {
     const res = await postMessage(url, body);
     assert.equal(res.status, 503);
@@ -94,13 +99,13 @@ test('PostgreSQL unreachable: a valid message is refused with 503 and Retry-Afte
   }
   const keyed = await postMessage(url, SAMPLES.push, { 'idempotency-key': 'k-1' });
   assert.equal(keyed.status, 503);
-  const read = await fetch(`${url}/v1/messages/00000000-0000-4000-8000-000000000000`);
+  const read = await fetch(`${url}/v1/messages/00000000-0000-4000-8000-000000000000`, { headers: AUTH });
   assert.equal(read.status, 503);
 });
 
 test('GET /v1/messages/:id with a non-uuid id is 400; unknown routes are 404 problems', async (t) => {
   const { url } = await router(t);
-  const bad = await fetch(`${url}/v1/messages/not-a-uuid`);
+  const bad = await fetch(`${url}/v1/messages/not-a-uuid`, { headers: AUTH });
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { code: string }).code, 'VALIDATION_FAILED');
   const missing = await fetch(`${url}/v2/nothing`);

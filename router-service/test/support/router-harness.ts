@@ -7,6 +7,9 @@ import { topicsFor, type Topics } from '@ca/contracts';
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
 import { createLogger } from '@ca/telemetry';
 import { buildRouterService, type RouterService } from '../../src/app';
+import type { Scope } from '../../src/auth/api-key';
+import { createKey, createTenant, ensureBootstrapKey } from '../../src/auth/key-store';
+import { DEFAULT_TENANT_ID } from '../../src/db/migrations/0002-tenants';
 import type { Clock } from '../../src/clock';
 import { loadConfig, type RouterSettings } from '../../src/config';
 import { routerMigrations } from '../../src/db/migrations';
@@ -14,6 +17,11 @@ import type { Fetch } from '../../src/messages/delivery-client';
 import { testProducer } from './kafka';
 
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/comm_aggregator_test';
+
+/** The admin+send+read key of merchant `default` in every harness router (as BOOTSTRAP_API_KEY would make it). */
+export const TEST_API_KEY = 'ca_test_bootstrap_key_for_router_tests_0123456789';
+export const TEST_TENANT_ID = DEFAULT_TENANT_ID;
+export const AUTH = { authorization: `Bearer ${TEST_API_KEY}` } as const;
 
 const stacks = new WeakMap<TestContext, Array<() => unknown>>();
 
@@ -42,7 +50,8 @@ export function manualClock(start = new Date('2030-01-01T00:00:00Z')): Clock & {
 
 export function testSettings(overrides: Partial<RouterSettings> = {}): RouterSettings {
   const base = loadConfig({ KAFKA_BROKERS: 'unused:9092', TRACE_VIEW_URL: 'http://traces.test' }).settings;
-  return { ...base, topicPrefix: `t${randomUUID().slice(0, 8)}.`, outboxPollMs: 50, ...overrides };
+  // A bucket big enough that only the rate-limit tests (which set their own) ever meet it.
+  return { ...base, topicPrefix: `t${randomUUID().slice(0, 8)}.`, outboxPollMs: 50, apiRateLimit: { burst: 100_000, perSecond: 10_000 }, ...overrides };
 }
 
 /** A migrated schema of its own in the test database, dropped after the test. */
@@ -51,6 +60,7 @@ export async function testDb(t: TestContext): Promise<{ db: Knex; schema: string
   const schema = `t_${randomUUID().slice(0, 8)}`;
   const db = createDb({ url: TEST_DATABASE_URL, schema, pool: { min: 0, max: 20 } });
   await migrate(db, schema, routerMigrations);
+  await ensureBootstrapKey(db, TEST_API_KEY, new Date());
   defer(t, async () => {
     await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
     await db.destroy();
@@ -90,7 +100,7 @@ export async function startRouter(
 export async function postMessage(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${url}/v1/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...AUTH, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -116,3 +126,21 @@ export const SAMPLES = {
   whatsapp: { channel: 'whatsapp', to: '+447700900123', body: 'Order shipped' },
   push: { channel: 'push', to: 'a'.repeat(40) + ':token_Z', subject: 'Title', body: 'Tap to open' },
 } as const;
+
+/** A merchant of its own with one key of the given scopes: `headers` authenticates as it. */
+export async function testMerchant(db: Knex, scopes: Scope[] = ['send', 'read', 'admin']): Promise<{ tenantId: string; keyId: string; key: string; headers: { authorization: string } }> {
+  const now = new Date();
+  const tenant = await createTenant(db, { name: `merchant-${randomUUID().slice(0, 8)}`, now });
+  const created = await createKey(db, { tenantId: tenant.id, scopes, now });
+  return { tenantId: tenant.id, keyId: created.view.id, key: created.key, headers: { authorization: `Bearer ${created.key}` } };
+}
+
+export async function call(url: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}

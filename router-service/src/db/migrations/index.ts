@@ -1,5 +1,6 @@
 import { listMigrations } from '@ca/postgres';
 import { initial } from './0001-initial';
+import { tenants } from './0002-tenants';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial]);
+export const routerMigrations = listMigrations([initial, tenants]);

@@ -1,0 +1,66 @@
+import type { RequestHandler, Response } from 'express';
+import type { Knex } from 'knex';
+import { trace } from '@opentelemetry/api';
+import { ATTR } from '@ca/contracts';
+import { HttpProblem } from '@ca/http';
+import type { Clock } from '../clock';
+import { InsufficientScope, StorageUnavailable, Unauthorized, isStorageUnavailable } from '../errors';
+import { hashKey, isWellFormedKey, type Scope } from './api-key';
+import { findActiveKey, type Principal } from './key-store';
+
+export interface AuthenticateDeps {
+  db: Knex;
+  clock: Clock;
+  /**
+   * How long a process trusts a key it has looked up. This bounds how late a revocation takes
+   * effect on every router process (no cross-process signal needed); 500 ms keeps it under 1 s.
+   */
+  cacheMs: number;
+}
+
+const MAX_CACHED = 10_000;
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/**
+ * Resolves `Authorization: Bearer <key>` to a Principal (res.locals.principal) or answers 401.
+ * Keys are found by the SHA-256 of the whole key (unique index); found keys are cached briefly.
+ */
+export function authenticate(deps: AuthenticateDeps): RequestHandler {
+  const cache = new Map<string, { principal: Principal; until: number }>();
+  return (req, res, next) => {
+    const header = req.get('authorization');
+    if (header === undefined || header === '') return next(new Unauthorized('missing'));
+    const token = BEARER.exec(header)?.[1];
+    if (token === undefined || !isWellFormedKey(token)) return next(new Unauthorized('malformed'));
+    const hash = hashKey(token);
+    const now = deps.clock.now();
+    const hit = cache.get(hash);
+    const resolve = hit && hit.until > now.getTime()
+      ? Promise.resolve(hit.principal)
+      : findActiveKey(deps.db, hash, now).then((found) => {
+        if (found) {
+          if (cache.size >= MAX_CACHED) cache.clear();
+          cache.set(hash, { principal: found, until: now.getTime() + deps.cacheMs });
+        } else cache.delete(hash);
+        return found;
+      });
+    resolve.then((principal) => {
+      if (!principal || (principal.expiresAt && principal.expiresAt <= now)) return next(new Unauthorized('invalid'));
+      res.locals.principal = principal;
+      trace.getActiveSpan()?.setAttribute(ATTR.tenantId, principal.tenantId);
+      next();
+    }, (err: unknown) => next(err instanceof HttpProblem || !isStorageUnavailable(err) ? err : new StorageUnavailable()));
+  };
+}
+
+export function requireScope(scope: Scope): RequestHandler {
+  return (_req, res, next) => {
+    next(principalOf(res).scopes.includes(scope) ? undefined : new InsufficientScope(scope));
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('principalOf: route is not behind authenticate()');
+  return principal;
+}
