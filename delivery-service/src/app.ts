@@ -1,7 +1,6 @@
-import express from 'express';
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
-import { healthRouter, problemHandler } from '@ca/http';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
@@ -48,13 +47,12 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
   const scheduler = createRetryScheduler({ store, producer, topics, clock, logger, ...settings.scheduler, graceMs: settings.policy.leaseMs });
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
   }));
   app.use(statusRoutes(store));
-  app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
 
   return {
     app,

@@ -1,9 +1,11 @@
 import Joi from 'joi';
 import { CHANNELS, type Channel } from '@ca/contracts';
+import type { HttpTimeouts } from '@ca/http';
 
 /** Every setting of delivery-service; README's configuration table lists the same. */
 export interface DeliveryConfig {
   port: number;
+  http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
   kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
@@ -22,6 +24,9 @@ export interface DeliveryConfig {
 
 const schema = Joi.object({
   PORT: Joi.number().port().default(3001),
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(15_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).default('postgres://postgres@127.0.0.1:5432/comm_aggregator'),
   DATABASE_SCHEMA: Joi.string().pattern(/^[a-z_][a-z0-9_]*$/).default('delivery'),
   KAFKA_BROKERS: Joi.string().required(),
@@ -59,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
   if (e.LEASE_MS <= e.PROVIDER_TIMEOUT_MS) throw new Error('invalid configuration: LEASE_MS must exceed PROVIDER_TIMEOUT_MS');
   return Object.freeze({
     port: e.PORT,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
     kafka: {

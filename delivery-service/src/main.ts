@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const { createSimulatedProviders } = require('./providers/simulated-provider') as typeof import('./providers/simulated-provider');
   const { seededRandom } = require('./providers/seeded-random') as typeof import('./providers/seeded-random');
   const { deliveryMigrations } = require('./db/migrations') as typeof import('./db/migrations');
+  const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
   const logger = createLogger({ service: 'delivery-service', level: config.logLevel });
   await ensureDatabase(config.databaseUrl);
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     },
   });
   await service.start();
-  const server = service.app.listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,5 +1,5 @@
-import express, { type Express } from 'express';
-import { healthRouter, problemHandler } from '@ca/http';
+import type { Express } from 'express';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
@@ -28,12 +28,11 @@ export interface LoggingService {
 export function buildLoggingService({ store, logger, limits, clock = { now: () => new Date() } }: LoggingServiceDeps): LoggingService {
   // APM Server's aggregated metrics (metrics-apm.*.1m), written through the same store.
   const aggregator = createApmAggregator({ write: (docs) => store.write(docs), clock, logger });
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
   app.use(traceRouter(store));
-  app.use(problemHandler((err) => logger.error('request failed', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
   return {
     app,
     start: async () => {

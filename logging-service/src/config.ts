@@ -1,7 +1,9 @@
 import Joi from 'joi';
+import type { HttpTimeouts } from '@ca/http';
 
 export interface Config {
   port: number;
+  http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
   elasticsearch: {
@@ -12,7 +14,7 @@ export interface Config {
     requestTimeoutMs: number;
     bulk: { flushBytes: number; concurrency: number; retries: number; waitMs: number; maxAttempts: number };
   };
-  ingest: { maxBodyBytes: number; maxInFlight: number; maxInFlightBytes: number; retryAfterSeconds: number };
+  ingest: { maxBodyBytes: number; maxRecords: number; bodyTimeoutMs: number; maxInFlight: number; maxInFlightBytes: number; retryAfterSeconds: number };
   logLevel: string;
   otlpEndpoint: string;
   environment: string;
@@ -24,16 +26,20 @@ const MiB = 1024 * 1024;
 
 /** process.env after validation and defaults (what the schema below produces). */
 interface Env {
-  PORT: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
+  PORT: number; HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
   ES_BULK_RETRY_WAIT_MS: number; ES_BULK_MAX_ATTEMPTS: number;
-  INGEST_MAX_BODY_BYTES: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
+  INGEST_MAX_BODY_BYTES: number; INGEST_MAX_RECORDS: number; INGEST_BODY_TIMEOUT_MS: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
   LOG_LEVEL: string; OTEL_EXPORTER_OTLP_ENDPOINT: string; DEPLOYMENT_ENVIRONMENT: string; SERVICE_VERSION: string; SHUTDOWN_TIMEOUT_MS: number;
 }
 
 const schema = Joi.object<Env>({
   PORT: Joi.number().port().default(4000),
+  // A 16 MiB export needs time on a slow link; a slow upload still ends in seconds, not minutes.
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }).default('postgres://postgres@127.0.0.1:5432/comm_aggregator'),
   DATABASE_SCHEMA: Joi.string().pattern(/^[a-z_][a-z0-9_]*$/).default('logging'),
   ELASTICSEARCH_URL: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
@@ -47,8 +53,10 @@ const schema = Joi.object<Env>({
   ES_BULK_RETRY_WAIT_MS: Joi.number().integer().min(0).default(500),
   ES_BULK_MAX_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
   INGEST_MAX_BODY_BYTES: Joi.number().integer().min(1024).default(16 * MiB),
+  INGEST_MAX_RECORDS: Joi.number().integer().min(1).default(32_768),
+  INGEST_BODY_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
   INGEST_MAX_IN_FLIGHT: Joi.number().integer().min(1).default(16),
-  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(64 * MiB),
+  INGEST_MAX_IN_FLIGHT_BYTES: Joi.number().integer().min(1024).default(32 * MiB),
   INGEST_RETRY_AFTER_SECONDS: Joi.number().integer().min(1).max(3600).default(5),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().uri({ scheme: ['http', 'https'] }).allow('').default(''),
@@ -66,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const v = value as Env;
   return Object.freeze({
     port: v.PORT,
+    http: { headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     databaseUrl: v.DATABASE_URL,
     databaseSchema: v.DATABASE_SCHEMA,
     elasticsearch: {
@@ -76,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       requestTimeoutMs: v.ES_REQUEST_TIMEOUT_MS,
       bulk: { flushBytes: v.ES_BULK_FLUSH_BYTES, concurrency: v.ES_BULK_CONCURRENCY, retries: v.ES_BULK_RETRIES, waitMs: v.ES_BULK_RETRY_WAIT_MS, maxAttempts: v.ES_BULK_MAX_ATTEMPTS },
     },
-    ingest: { maxBodyBytes: v.INGEST_MAX_BODY_BYTES, maxInFlight: v.INGEST_MAX_IN_FLIGHT, maxInFlightBytes: v.INGEST_MAX_IN_FLIGHT_BYTES, retryAfterSeconds: v.INGEST_RETRY_AFTER_SECONDS },
+    ingest: { maxBodyBytes: v.INGEST_MAX_BODY_BYTES, maxRecords: v.INGEST_MAX_RECORDS, bodyTimeoutMs: v.INGEST_BODY_TIMEOUT_MS, maxInFlight: v.INGEST_MAX_IN_FLIGHT, maxInFlightBytes: v.INGEST_MAX_IN_FLIGHT_BYTES, retryAfterSeconds: v.INGEST_RETRY_AFTER_SECONDS },
     logLevel: v.LOG_LEVEL,
     otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
     environment: v.DEPLOYMENT_ENVIRONMENT,

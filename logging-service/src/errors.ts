@@ -7,7 +7,9 @@ import { HttpProblem } from '@ca/http';
  *
  *   code                 status  what the sender must do
  *   MALFORMED_OTLP       400     never retry: the body is not a valid OTLP export request
- *   PAYLOAD_TOO_LARGE    413     never retry as is: split the batch (INGEST_MAX_BODY_BYTES)
+ *   PAYLOAD_TOO_LARGE    413     never retry as is: split the batch (INGEST_MAX_BODY_BYTES sent or
+ *                                decoded, INGEST_MAX_RECORDS spans/log records)
+ *   BODY_TIMEOUT         408     the body did not arrive within INGEST_BODY_TIMEOUT_MS; send faster
  *   UNSUPPORTED_MEDIA    415     never retry: send application/x-protobuf or application/json
  *   INGEST_BUSY          429     retry after Retry-After: too many exports in flight
  *   SINK_UNAVAILABLE     503     retry after Retry-After: the store did not confirm every document
@@ -17,6 +19,7 @@ import { HttpProblem } from '@ca/http';
 export const ERROR_CODES = {
   malformed: 'MALFORMED_OTLP',
   tooLarge: 'PAYLOAD_TOO_LARGE',
+  bodyTimeout: 'BODY_TIMEOUT',
   unsupportedMedia: 'UNSUPPORTED_MEDIA',
   busy: 'INGEST_BUSY',
   sinkUnavailable: 'SINK_UNAVAILABLE',
@@ -32,9 +35,17 @@ export class MalformedOtlpError extends HttpProblem {
 }
 
 export class PayloadTooLargeError extends HttpProblem {
-  constructor(limitBytes: number) {
-    super(413, ERROR_CODES.tooLarge, 'Payload too large', `The decoded request body exceeds ${limitBytes} bytes`);
+  constructor(limitBytes: number, detail = `The request body, as sent or decoded, exceeds ${limitBytes} bytes`) {
+    super(413, ERROR_CODES.tooLarge, 'Payload too large', detail);
     this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** The sender was too slow: the connection is closed after this answer. */
+export class BodyTimeoutError extends HttpProblem {
+  constructor(timeoutMs: number) {
+    super(408, ERROR_CODES.bodyTimeout, 'Request body timeout', `The request body did not arrive within ${timeoutMs} ms`);
+    this.name = 'BodyTimeoutError';
   }
 }
 

@@ -17,13 +17,14 @@ const telemetry = startTelemetry({
 const { buildLoggingService, SERVICE_NAME } = require('./app') as typeof import('./app');
 const { createLogger } = require('@ca/telemetry') as typeof import('@ca/telemetry');
 const { createStore } = require('./sinks/create-store') as typeof import('./sinks/create-store');
+const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE_NAME, level: config.logLevel });
-  const store = createStore(config);
+  const store = createStore(config, (err) => logger.warn('store write failed', { error: (err as Error).message }));
   const service = buildLoggingService({ store, logger, limits: config.ingest });
   await service.start();
-  const server = service.app.listen(config.port, () => {
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => {
     logger.info('logging-service listening', { port: config.port, store: store.kind });
   });
   server.on('error', (err) => {

@@ -7,7 +7,7 @@ import type { Store } from '../src/sinks/store';
 
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comm_aggregator_test';
 
-export const LIMITS: IngestLimits = { maxBodyBytes: 4 * 1024 * 1024, maxInFlight: 8, maxInFlightBytes: 32 * 1024 * 1024, retryAfterSeconds: 7 };
+export const LIMITS: IngestLimits = { maxBodyBytes: 4 * 1024 * 1024, maxRecords: 10_000, bodyTimeoutMs: 10_000, maxInFlight: 8, maxInFlightBytes: 32 * 1024 * 1024, retryAfterSeconds: 7 };
 
 export const silentLogger = () => createLogger({ service: 'logging-service-test', level: 'error', silent: true });
 

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
-import { healthRouter, problemHandler, sendProblem } from '@ca/http';
+import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
 import { authenticate, requireScope } from './auth/authenticate';
-import { RouteNotFound } from './errors';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
@@ -44,8 +43,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
   const relay = createOutboxRelay({ db, producer, logger, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createServiceApp();
   app.use(healthRouter('router-service', {
     database: async () => { await db.raw('select 1'); },
     // Kafka being down is not "not ready": accepted messages are durable in the outbox. An outbox
@@ -67,8 +65,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
-  app.use((req, res) => sendProblem(res, new RouteNotFound(req.method, req.path)));
-  app.use(problemHandler((err) => logger.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack })));
+  sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;
   return {

@@ -18,6 +18,9 @@ interface Env {
   OUTBOX_BATCH_SIZE: number;
   OUTBOX_STUCK_SECONDS: number;
   BODY_LIMIT: string;
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
   LOG_LEVEL: string;
   OTEL_EXPORTER_OTLP_ENDPOINT: string;
   DEPLOYMENT_ENVIRONMENT: string;
@@ -49,6 +52,10 @@ const envSchema = Joi.object<Env, true>({
   OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(100),
   OUTBOX_STUCK_SECONDS: Joi.number().integer().min(0).default(60),
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('256kb'),
+  // Slow clients are cut off in seconds: headers, then the whole request, then an idle keep-alive.
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(15_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   // Empty: no OTLP export (spans still carry ids, traceparent still propagates).
   OTEL_EXPORTER_OTLP_ENDPOINT: url.allow('').default('http://127.0.0.1:4000'),
@@ -67,6 +74,7 @@ const envSchema = Joi.object<Env, true>({
 function toConfig(env: Env) {
   return {
     port: env.PORT,
+    http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     database: { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
     kafka: {
       brokers: env.KAFKA_BROKERS.split(','),

@@ -67,12 +67,6 @@ export class MessageNotFound extends HttpProblem {
   }
 }
 
-export class RouteNotFound extends HttpProblem {
-  constructor(method: string, path: string) {
-    super(404, 'NOT_FOUND', 'Not found', `${method} ${path} does not exist`);
-  }
-}
-
 /** PostgreSQL could not take or read the message; nothing was accepted. */
 export class StorageUnavailable extends HttpProblem {
   constructor() {

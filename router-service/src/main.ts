@@ -14,6 +14,7 @@ const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof im
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
 const { ensureBootstrapKey } = require('./auth/key-store') as typeof import('./auth/key-store');
+const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
 const logger = createLogger({ service: config.telemetry.serviceName, level: config.logLevel });
 
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
 
   const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
   service.start();
-  const server = service.app.listen(config.port, () => logger.info('router-service listening', { port: config.port }));
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('router-service listening', { port: config.port }));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,8 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { MalformedOtlpError, PayloadTooLargeError } from '../errors';
+import { BodyTimeoutError, MalformedOtlpError, PayloadTooLargeError } from '../errors';
 
-/** Reads the raw request body, failing as soon as it passes `maxBytes`. */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Reads the raw request body, failing as soon as it passes `maxBytes` (413) or is not complete
+ * within `timeoutMs` (408: a 1 byte/s upload is cut off in seconds, not at Node's 300 s request
+ * timeout). `onBytes` sees every chunk before it is kept and may throw (the ingest gate refusing
+ * more bytes). On failure the caller answers and closes the connection; nothing more is read.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number, onBytes: (bytes: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -10,20 +15,27 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const finish = (err: Error | null, body?: Buffer) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       req.off('data', onData);
       if (err) {
-        req.resume(); // drain what is left so the connection can be reused
+        req.pause();
         reject(err);
       } else resolve(body!);
     };
+    const timer = setTimeout(() => finish(new BodyTimeoutError(timeoutMs)), timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) finish(new PayloadTooLargeError(maxBytes));
-      else chunks.push(chunk);
+      if (size > maxBytes) return finish(new PayloadTooLargeError(maxBytes));
+      try {
+        onBytes(chunk.length);
+      } catch (err) {
+        return finish(err as Error);
+      }
+      chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('end', () => finish(null, Buffer.concat(chunks, size)));
     req.once('aborted', () => finish(new MalformedOtlpError('The request was aborted')));
-    req.once('error', (err) => finish(new MalformedOtlpError(`Could not read the body: ${err.message}`)));
+    req.once('error', () => finish(new MalformedOtlpError('The request body could not be read')));
   });
 }

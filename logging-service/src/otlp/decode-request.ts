@@ -1,11 +1,9 @@
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { MalformedOtlpError, PayloadTooLargeError, UnsupportedMediaError } from '../errors';
+import { decodeAll, type OtlpFormat, type Signal } from './export-reader';
 import type { Decoded, LogRecord, SpanRecord } from './model';
-import { normalizeLogs, normalizeTraces } from './normalize';
-import { OTLP_TYPES, TO_OBJECT_OPTIONS } from './otlp-proto';
 
-export type OtlpFormat = 'protobuf' | 'json';
-export type Signal = 'traces' | 'logs';
+export type { OtlpFormat, Signal } from './export-reader';
 
 /** The encoding the response must use: OTLP/HTTP answers in the encoding of the request. */
 export function formatOf(contentType: string | undefined): OtlpFormat | null {
@@ -15,39 +13,54 @@ export function formatOf(contentType: string | undefined): OtlpFormat | null {
   return null;
 }
 
-/** Undoes Content-Encoding; the output limit stops a small gzip bomb from becoming a huge buffer. */
-export function decompress(body: Buffer, contentEncoding: string | undefined, maxBytes: number): Buffer {
-  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return body;
-  if (encoding !== 'gzip' && encoding !== 'deflate') throw new UnsupportedMediaError(`Content-Encoding ${encoding} is not supported (use gzip or none)`);
-  try {
-    return encoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBytes }) : inflateSync(body, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new PayloadTooLargeError(maxBytes);
-    throw new MalformedOtlpError(`The body is not valid ${encoding} data`);
-  }
+export function contentEncodingOf(header: string | undefined): 'identity' | 'gzip' | 'deflate' {
+  const encoding = (header ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return 'identity';
+  if (encoding === 'gzip' || encoding === 'deflate') return encoding;
+  throw new UnsupportedMediaError(`Content-Encoding ${encoding.slice(0, 40)} is not supported (use gzip or none)`);
 }
 
-function toPlain(body: Buffer, format: OtlpFormat, signal: Signal): unknown {
-  if (format === 'json') {
-    try {
-      return JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new MalformedOtlpError('The body is not valid JSON');
-    }
-  }
-  const type = signal === 'traces' ? OTLP_TYPES.traceRequest : OTLP_TYPES.logsRequest;
-  try {
-    return type.toObject(type.decode(body), TO_OBJECT_OPTIONS);
-  } catch {
-    throw new MalformedOtlpError(`The body is not a valid protobuf ${type.name}`);
-  }
+/**
+ * Undoes Content-Encoding as a stream, off the event loop, and stops as soon as the output passes
+ * `maxBytes` (413): what counts is what the body decodes to, not what was sent. `onOutput` sees
+ * every decoded chunk before it is kept and may throw (the ingest gate refusing more bytes).
+ */
+export function inflate(body: Buffer, encoding: 'gzip' | 'deflate', maxBytes: number, onOutput: (bytes: number) => void = () => undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z: Gunzip | Inflate = encoding === 'gzip' ? createGunzip() : createInflate();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      z.destroy();
+      reject(err);
+    };
+    z.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxBytes) return fail(new PayloadTooLargeError(maxBytes));
+      try {
+        onOutput(chunk.length);
+      } catch (err) {
+        return fail(err as Error);
+      }
+      chunks.push(chunk);
+    });
+    z.on('error', () => fail(new MalformedOtlpError(`The body is not valid ${encoding} data`)));
+    z.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    z.end(body);
+  });
 }
 
 export function decodeTraces(body: Buffer, format: OtlpFormat): Decoded<SpanRecord> {
-  return normalizeTraces(toPlain(body, format, 'traces'));
+  return decodeAll<SpanRecord>(body, format, 'traces');
 }
 
 export function decodeLogs(body: Buffer, format: OtlpFormat): Decoded<LogRecord> {
-  return normalizeLogs(toPlain(body, format, 'logs'));
+  return decodeAll<LogRecord>(body, format, 'logs');
 }
+

@@ -111,6 +111,11 @@ export const OTLP_TYPES = {
   logsRequest: lookup('ExportLogsServiceRequest'),
   logsResponse: lookup('ExportLogsServiceResponse'),
   rpcStatus: lookup('RpcStatus'),
+  // The parts export-reader.ts decodes one at a time.
+  resource: lookup('Resource'),
+  scope: lookup('InstrumentationScope'),
+  span: lookup('Span'),
+  logRecord: lookup('LogRecord'),
 } as const;
 
 /** Options that turn a decoded message into the same plain shape OTLP/JSON uses (camelCase keys). */

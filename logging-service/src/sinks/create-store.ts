@@ -9,12 +9,12 @@ import type { Store } from './store';
 export const TEMPLATES_DIR = resolve(__dirname, '../../../infra/elasticsearch/index-templates');
 
 /** Elasticsearch when ELASTICSEARCH_URL is set, else the PostgreSQL store. */
-export function createStore(config: Readonly<Config>): Store {
+export function createStore(config: Readonly<Config>, onError?: (err: unknown) => void): Store {
   const es = config.elasticsearch;
   if (!es.url) {
-    return createPostgresStore({ url: config.databaseUrl, schema: config.databaseSchema, retryAfterSeconds: config.ingest.retryAfterSeconds });
+    return createPostgresStore({ url: config.databaseUrl, schema: config.databaseSchema, retryAfterSeconds: config.ingest.retryAfterSeconds, onError });
   }
   const auth = es.apiKey ? { apiKey: es.apiKey } : es.username && es.password ? { username: es.username, password: es.password } : undefined;
   const client = new Client({ node: es.url, ...(auth ? { auth } : {}), requestTimeout: es.requestTimeoutMs, maxRetries: 2 });
-  return createElasticsearchStore({ client, templatesDir: TEMPLATES_DIR, bulk: es.bulk, retryAfterSeconds: config.ingest.retryAfterSeconds });
+  return createElasticsearchStore({ client, templatesDir: TEMPLATES_DIR, bulk: es.bulk, retryAfterSeconds: config.ingest.retryAfterSeconds, onError });
 }

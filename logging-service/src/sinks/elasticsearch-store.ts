@@ -26,6 +26,8 @@ export interface ElasticsearchStoreOptions {
   bulk: BulkTuning;
   retryAfterSeconds: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told why a write failed (the text goes to the log, never to a client). */
+  onError?: (err: unknown) => void;
 }
 
 type Doc = Record<string, unknown>;
@@ -71,7 +73,8 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Store
             return;
           }
           result.rejected += 1;
-          const reason = `${drop.error?.type ?? `status ${drop.status}`}: ${drop.error?.reason ?? ''}`.slice(0, 200);
+          // The error type only: ES's reason text quotes our mapping and the document.
+          const reason = `document refused by the store (${String(drop.error?.type ?? `status ${drop.status}`).slice(0, 80)})`;
           if (!result.reasons.includes(reason) && result.reasons.length < 5) result.reasons.push(reason);
         },
       });
@@ -103,7 +106,8 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Store
         ({ retry: pending, busy, error } = await bulkPass(pending, result));
       }
       if (pending.length > 0) {
-        const detail = `Elasticsearch did not confirm ${pending.length} of ${docs.length} documents (${error})`;
+        opts.onError?.(new Error(`Elasticsearch did not confirm ${pending.length} of ${docs.length} documents: ${error}`));
+        const detail = `Elasticsearch did not confirm ${pending.length} of ${docs.length} documents`;
         throw busy ? new IngestBusyError(opts.retryAfterSeconds, detail) : new SinkUnavailableError(opts.retryAfterSeconds, detail);
       }
       return result;

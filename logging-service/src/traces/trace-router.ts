@@ -1,16 +1,22 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import { InvalidQueryError, TraceNotFoundError } from '../errors';
+import { storableText } from '../otlp/stored-text';
 import type { LogQuery, Store } from '../sinks/store';
-import { notFoundPage, waterfallPage } from './waterfall-page';
+import { ASSETS, notFoundPage, PAGE_CSP, WATERFALL_CSS, WATERFALL_JS, waterfallPage } from './waterfall-page';
 
 const TRACE_ID = /^[0-9a-f]{32}$/i;
 
+/** Text PostgreSQL can compare: no control characters (NUL is refused outright), no lone surrogates. */
+const text = (max: number) => Joi.string().max(max).custom((v: string, helpers) => (storableText(v) === v && !CONTROL.test(v) ? v : helpers.error('string.text')))
+  .messages({ 'string.text': '{{#label}} must not contain control characters or lone surrogates' });
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 const logQuerySchema = Joi.object<LogQuery>({
   traceId: Joi.string().pattern(TRACE_ID).lowercase(),
-  service: Joi.string().max(256),
-  level: Joi.string().max(32),
-  q: Joi.string().max(512),
+  service: text(256),
+  level: text(32),
+  q: text(512),
   limit: Joi.number().integer().min(1).max(1000).default(100),
 }).prefs({ abortEarly: false, convert: true });
 
@@ -33,13 +39,22 @@ export function traceRouter(store: Store): Router {
   router.get('/traces/:traceId', async (req, res) => {
     const raw = req.params.traceId;
     const trace = TRACE_ID.test(raw) ? await store.getTrace(raw.toLowerCase()) : null;
-    res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    res.setHeader('content-security-policy', PAGE_CSP);
+    res.setHeader('x-content-type-options', 'nosniff');
     if (!trace) {
       res.status(404).type('html').send(notFoundPage(raw));
       return;
     }
     res.type('html').send(waterfallPage(trace));
   });
+
+  for (const [path, type, body] of [[ASSETS.js, 'text/javascript', WATERFALL_JS], [ASSETS.css, 'text/css', WATERFALL_CSS]] as const) {
+    router.get(path, (_req, res) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', 'public, max-age=300');
+      res.type(type).send(body);
+    });
+  }
 
   router.get('/v1/logs', async (req, res) => {
     const { value, error } = logQuerySchema.validate(req.query);

@@ -6,7 +6,7 @@ const escapeHtml = (s: string): string =>
 /** JSON inside a <script> block: '<' is escaped so no value can close the tag. */
 const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028|\u2029/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
 
-const STYLE = `
+export const WATERFALL_CSS = `
 body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#222}
 h1{font-size:16px;margin:0 0 4px} .meta{color:#666;margin-bottom:12px}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
@@ -22,8 +22,11 @@ table{border-collapse:collapse}td{padding:2px 8px;border-bottom:1px solid #eee;v
 .lvl-error{color:#c00}.lvl-warn{color:#a60}
 `;
 
-/** The client half: draws bars from the embedded trace and shows a span's details on click. */
-const SCRIPT = `
+/**
+ * The client half: draws bars from the embedded trace and shows a span's details on click. Served
+ * as its own file (/assets/waterfall.js) so the page's CSP can forbid inline script.
+ */
+export const WATERFALL_JS = `
 const t=JSON.parse(document.getElementById('trace-data').textContent);
 const palette=['#4e79a7','#f28e2b','#59a14f','#b07aa1','#76b7b2','#edc948','#ff9da7','#9c755f','#bab0ac','#e15759'];
 const colour=s=>palette[t.services.indexOf(s)%palette.length];
@@ -58,11 +61,22 @@ function show(s,row){
 if(t.spans[0])show(t.spans[0],rows.children[0]);
 `;
 
-/** A self-contained page (no external assets): inline CSS, inline script, the trace as JSON. */
+/** Where the page's script and style are served (same origin; see trace-router.ts). */
+export const ASSETS = { js: '/assets/waterfall.js', css: '/assets/waterfall.css' } as const;
+
+/**
+ * Sent with every page: scripts and styles only from this origin, no inline script, nothing else
+ * loaded, not framable. The trace travels as a JSON data block, which CSP does not execute.
+ */
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const HEAD = `<link rel="stylesheet" href="${ASSETS.css}">`;
+
+/** A page with no inline script: the trace as a JSON data block, drawn by /assets/waterfall.js. */
 export function waterfallPage(trace: TraceView): string {
   const first = trace.spans[0];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Trace ${escapeHtml(trace.traceId)}</title><style>${STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>Trace ${escapeHtml(trace.traceId)}</title>${HEAD}</head>
 <body>
 <h1>Trace ${escapeHtml(trace.traceId)}</h1>
 <div class="meta">${trace.spans.length} spans · ${trace.services.length} services${first ? ` · started ${escapeHtml(first.startTime)}` : ''}</div>
@@ -70,12 +84,12 @@ export function waterfallPage(trace: TraceView): string {
 <div id="rows"></div>
 <div id="detail"></div>
 <script type="application/json" id="trace-data">${scriptJson(trace)}</script>
-<script>${SCRIPT}</script>
+<script src="${ASSETS.js}"></script>
 </body></html>`;
 }
 
 export function notFoundPage(traceId: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Trace not found</title><style>${STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>Trace not found</title>${HEAD}</head>
 <body><h1>Trace not found</h1><p class="meta">No spans are stored for trace <code>${escapeHtml(traceId)}</code>. Spans arrive a few seconds after the work they describe; reload shortly.</p></body></html>`;
 }

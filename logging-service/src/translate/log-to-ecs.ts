@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue, LogRecord } from '../otlp/model';
 import { DATA_STREAMS, dataStreamField, nsToIso, nsToMicros, stableId, type StoredDoc } from './documents';
 import { setLabel, truncate, withLabels, type Labels, type NumericLabels } from './labels';
-import { frameworkOf, metadataOf } from './resource-metadata';
+import { frameworkOf, metadataOf, type MetadataCache } from './resource-metadata';
 
 /** OTel severity number ranges → level names (logs data model "SeverityNumber"). */
 export function levelFromSeverity(n: number): string {
@@ -31,9 +31,11 @@ const EXCEPTION_ATTRIBUTES = new Set(['exception.type', 'exception.message', 'ex
  * error instead (logs-apm.error-*). `index` numbers the record within its request so identical
  * lines in one export stay distinct while a retried export maps to the same ids.
  */
-export function translateLogs(records: LogRecord[]): StoredDoc[] {
-  return records.map((r, index) => {
-    const meta = metadataOf(r.resource);
+export function translateLogs(records: LogRecord[], firstIndex = 0): StoredDoc[] {
+  const metaCache: MetadataCache = new Map();
+  return records.map((r, i) => {
+    const index = firstIndex + i; // position in the whole export, across chunks
+    const meta = metadataOf(r.resource, metaCache);
     const labels: Labels = { ...meta.labels };
     const numeric: NumericLabels = { ...meta.numericLabels };
     const message = bodyText(r.body);

@@ -22,7 +22,18 @@ const CONSUMED = new Set([
   'host.name', 'host.id', 'host.arch', 'process.pid', 'process.executable.path', 'process.command_line', 'process.runtime.name', 'process.runtime.version',
 ]);
 
-export function metadataOf(resource: Attributes): Metadata {
+/** Records of one resource share its attributes object, so its metadata is built once per batch. */
+export type MetadataCache = Map<Attributes, Metadata>;
+
+export function metadataOf(resource: Attributes, cache?: MetadataCache): Metadata {
+  const cached = cache?.get(resource);
+  if (cached) return cached;
+  const meta = buildMetadata(resource);
+  cache?.set(resource, meta);
+  return meta;
+}
+
+function buildMetadata(resource: Attributes): Metadata {
   const language = str(resource['telemetry.sdk.language']);
   const service: Metadata['service'] = { name: cleanServiceName(str(resource['service.name'])) || 'unknown' };
   const version = str(resource['service.version']);

@@ -1,7 +1,7 @@
 import type { SpanRecord } from '../otlp/model';
 import { DATA_STREAMS, dataStreamField, nsToIso, nsToMicros, stableId, type StoredDoc } from './documents';
 import { withLabels, type Labels, type NumericLabels } from './labels';
-import { frameworkOf, metadataOf } from './resource-metadata';
+import { frameworkOf, metadataOf, type MetadataCache } from './resource-metadata';
 import { spanEventDocs } from './span-events';
 import { spanFields } from './span-fields';
 import { transactionFields } from './transaction-fields';
@@ -34,9 +34,10 @@ function owningTransactions(spans: SpanRecord[]): Map<string, string> {
 /** Turns decoded spans into APM transaction/span documents plus error and log documents for their events. */
 export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
   const owners = owningTransactions(spans);
+  const metaCache: MetadataCache = new Map();
   const out: StoredDoc[] = [];
   for (const span of spans) {
-    const meta = metadataOf(span.resource);
+    const meta = metadataOf(span.resource, metaCache);
     const labels: Labels = { ...meta.labels };
     const numeric: NumericLabels = { ...meta.numericLabels };
     const durationUs = nsToMicros(span.endNs - span.startNs);

@@ -1,2 +1,5 @@
 export * from './problem';
 export * from './health';
+export * from './error-boundary';
+export * from './allowed-methods';
+export * from './http-server';

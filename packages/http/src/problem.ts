@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { Response } from 'express';
 
 /** RFC 9457 problem details. `code` is stable and documented in each service's error table. */
 export interface ProblemBody {
@@ -45,25 +45,3 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
 }
 
 export const notFound = (what: string) => new HttpProblem(404, 'NOT_FOUND', 'Not found', `${what} was not found`);
-
-/**
- * Last error handler: known problems become their problem+json; body-parser errors become 400/413;
- * anything else is a 500 that never leaks a stack trace or message.
- */
-export function problemHandler(log: (err: unknown) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    if (err instanceof HttpProblem) return sendProblem(res, err);
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') {
-      return sendProblem(res, new HttpProblem(400, 'MALFORMED_JSON', 'Malformed JSON', 'The request body is not valid JSON'));
-    }
-    if (e.type === 'entity.too.large') {
-      return sendProblem(res, new HttpProblem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large'));
-    }
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-      return sendProblem(res, new HttpProblem(415, 'UNSUPPORTED_ENCODING', 'Unsupported content encoding'));
-    }
-    log(err);
-    sendProblem(res, new HttpProblem(500, 'INTERNAL', 'Internal error', 'An unexpected error occurred; it has been logged'));
-  };
-}
