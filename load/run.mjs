@@ -6,6 +6,8 @@
 //   node load/run.mjs --scenario steady --duration 20 --connections 64
 //   node load/run.mjs --scenario steady --rate 500  fixed arrival rate (req/s) instead of max
 //   node load/run.mjs --baseline                    also measure load/bare-express.mjs (the ceiling)
+//   --api-key KEY (or API_KEY / BOOTSTRAP_API_KEY)  the Bearer key router-service requires
+// For issue 7's Targets in one run (it starts the system itself), use load/bench.mjs.
 //
 // Prints per scenario: accepted req/s, latency p50/p95/p99, errors and non-2xx by status, and for
 // steady/spike the end-to-end rate: accepted messages / time until a sample of them reached `sent`.
@@ -28,8 +30,11 @@ const { values: opt } = parseArgs({
     sample: { type: 'string', default: '100' }, // accepted ids polled until `sent`
     'settle-timeout': { type: 'string', default: '120' }, // seconds to wait for the sample
     baseline: { type: 'boolean', default: false },
+    // router-service wants a Bearer API key (BOOTSTRAP_API_KEY of the running system).
+    'api-key': { type: 'string', default: process.env.API_KEY ?? process.env.BOOTSTRAP_API_KEY ?? '' },
   },
 });
+const auth = opt['api-key'] ? { authorization: `Bearer ${opt['api-key']}` } : {};
 
 const baseUrl = opt['base-url'].replace(/\/+$/, '');
 const duration = Math.min(Number(opt.duration), 120);
@@ -67,7 +72,7 @@ async function fire(name, { url = baseUrl, body, headers = {}, ...limits }) {
     connections, ...limits,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
       setupRequest: (req) => ({ ...req, body: JSON.stringify(body ? body() : uniqueMessage()) }),
       onResponse: (status, resBody) => {
         if (status !== 202) return;
@@ -110,7 +115,7 @@ async function settle(run) {
     const batch = [...pending.values()];
     for (let i = 0; i < batch.length; i += 20) {
       await Promise.all(batch.slice(i, i + 20).map(async (a) => {
-        const res = await fetch(`${baseUrl}/v1/messages/${a.id}`).catch(() => null);
+        const res = await fetch(`${baseUrl}/v1/messages/${a.id}`, { headers: auth }).catch(() => null);
         if (!res?.ok) return;
         const view = await res.json();
         if (['sent', 'failed', 'dead_lettered'].includes(view.status)) {

@@ -63,7 +63,7 @@ test('16 concurrent gzip exports that each decode to ~16 MiB: logging-service st
     await db.destroy();
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('logging-service to listen', async () => (await fetch(`${url}/health`)).ok, 60_000, 200);
+  await waitFor('logging-service to listen', async () => (await fetch(`${url}/health`)).ok, 180_000, 250);
   t.diagnostic(`RSS after start ${peakRssMiB(child.pid!).toFixed(0)} MiB`);
 
   const healthLatencies: number[] = [];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AcceptedView } from '@ca/contracts';
 import { addSeconds } from '../clock';
+import type { SqlPart } from './content-dedup';
 
 /** A claim that outlives this without completing is considered abandoned and may be re-claimed. */
 export const IDEMPOTENCY_LOCK_SECONDS = 30;
@@ -69,24 +70,18 @@ export async function claimIdempotencyKey(
 }
 
 /**
- * Marks the key completed with the response to replay, inside the accept transaction. False when
- * our claim was taken over (we stalled past the lock): the caller must roll back, so a message is
- * never enqueued twice for one key.
+ * CTE `completed`: marks the key completed with the response to replay, in the accept statement,
+ * only once `after` (a CTE name) yielded a row. No row when our claim was taken over (we stalled past
+ * the lock): the statement must then roll back, so a message is never enqueued twice for one key.
  */
-export async function completeIdempotencyKey(
-  trx: Knex.Transaction,
-  input: { key: string; token: string; messageId: string; status: number; body: AcceptedView },
-): Promise<boolean> {
-  const updated = await trx('idempotency_keys')
-    .where({ key: input.key, claim_token: input.token })
-    .update({
-      state: 'completed',
-      locked_until: null,
-      message_id: input.messageId,
-      response_status: input.status,
-      response_body: JSON.stringify(input.body),
-    });
-  return updated === 1;
+export function completeKeyCte(input: { tenantId: string; key: string; token: string; messageId: string; status: number; body: AcceptedView; after: string }): SqlPart {
+  return {
+    sql: `completed AS (
+      UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, message_id = ?, response_status = ?, response_body = CAST(? AS jsonb)
+      WHERE tenant_id = ? AND key = ? AND claim_token = ? AND EXISTS (SELECT 1 FROM ${input.after})
+      RETURNING key)`,
+    bindings: [input.messageId, input.status, JSON.stringify(input.body), input.tenantId, input.key, input.token],
+  };
 }
 
 /** A failed request gives its key back so the client can retry with the same key. */

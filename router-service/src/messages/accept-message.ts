@@ -1,15 +1,14 @@
 import type { Knex } from 'knex';
 import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
-import { currentTraceHeaders, inSpan, syntheticTraceparent, type Logger } from '@ca/telemetry';
+import { currentTraceHeaders, inSpan, syntheticTraceparent, tracer, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
 import { DuplicateMessage, IdempotencyKeyInFlight, IdempotencyKeyReused, RateLimited, StorageUnavailable, isStorageUnavailable } from '../errors';
-import { claimContent } from '../dedup/content-dedup';
+import { duplicateOf } from '../dedup/content-dedup';
 import { contentHash, requestHash } from '../dedup/hashing';
-import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
-import { enqueueOutbox } from '../outbox/outbox-store';
-import { countTowardsRecipientLimit } from '../ratelimit/recipient-rate-limit';
-import { insertMessage } from './message-store';
+import { claimIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
+import { secondsToNextWindow } from '../ratelimit/recipient-rate-limit';
+import { storeAccepted } from './message-store';
 import { acceptedView } from './message-links';
 
 export interface AcceptDeps {
@@ -70,59 +69,58 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   const id = deps.newId();
   const now = clock.now();
   const recipientMasked = maskRecipient(message.channel, message.to);
-  const log = logger.child({ messageId: id });
   const body = acceptedView(id, traceId, settings.traceViewUrl);
   const topic = topics.send(message.channel);
+  // Content dedup only without a key: a key is the client's explicit statement of identity, so
+  // two keyed requests with the same text are two messages the client meant to send.
+  const content = claim ? undefined : { hash: contentHash(message), windowSeconds: settings.dedupWindowSeconds };
 
-  await db.transaction(async (trx) => {
-    // Content dedup only without a key: a key is the client's explicit statement of identity, so
-    // two keyed requests with the same text are two messages the client meant to send.
-    if (!claim) {
-      const dedup = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: false, [ATTR.channel]: message.channel }, async (span) => {
-        const result = await claimContent(trx, { tenantId, hash: contentHash(message), messageId: id, now, windowSeconds: settings.dedupWindowSeconds });
-        span.setAttribute(ATTR.dedupOutcome, result.ok ? 'accepted' : 'duplicate');
-        return result;
-      });
-      if (!dedup.ok) {
-        logger.info('duplicate message refused', { duplicateOf: dedup.duplicateOf, channel: message.channel, recipientMasked });
-        throw new DuplicateMessage(dedup.duplicateOf);
-      }
-    }
-
-    const rate = await countTowardsRecipientLimit(trx, { tenantId, channel: message.channel, to: message.to, now, limit: settings.rateLimitPerMinute });
-    if (!rate.ok) {
-      logger.info('recipient rate limit reached', { channel: message.channel, recipientMasked });
-      throw new RateLimited(rate.retryAfterSeconds, settings.rateLimitPerMinute);
-    }
-
-    await inSpan(SPAN.route, {
-      [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
-      [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
-    }, async () => {
-      await insertMessage(trx, { id, tenantId, message, traceId, idempotencyKey: claim?.key ?? null, createdAt: now });
-      const record: SendRecord = {
-        v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
-        priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
-        createdAt: now.toISOString(), traceId, tenantId,
-      };
-      // The trace context of this span travels with the row, so the relay's publish (minutes later,
-      // maybe in another process) joins this request's trace.
-      const trace = currentTraceHeaders();
-      if (!trace.traceparent) trace.traceparent = syntheticTraceparent(traceId);
-      await enqueueOutbox(trx, {
-        topic,
-        key: recordKey(message.channel, message.to),
-        value: JSON.stringify(record),
-        headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
-      }, now);
+  // One statement does the content claim, rate count, message row, outbox row (and key completion):
+  // see storeAccepted. Its span is the route span, whose context the outbox row carries, so the
+  // relay's publish (later, maybe in another process) joins this request's trace.
+  const started = Date.now();
+  const outcome = await inSpan(SPAN.route, {
+    [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
+    [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
+  }, async () => {
+    const record: SendRecord = {
+      v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
+      priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
+      createdAt: now.toISOString(), traceId, tenantId,
+    };
+    const trace = currentTraceHeaders();
+    if (!trace.traceparent) trace.traceparent = syntheticTraceparent(traceId);
+    const outbox = {
+      topic,
+      key: recordKey(message.channel, message.to),
+      value: JSON.stringify(record),
+      headers: { ...trace, [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
+    };
+    return storeAccepted(db, {
+      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
+      ...(claim ? { key: { ...claim, body } } : {}),
     });
-
-    if (claim && !(await completeIdempotencyKey(trx, { key: claim.key, token: claim.token, messageId: id, status: 202, body }))) {
-      // We stalled past the claim's lock and another request took the key over: roll back.
-      throw new IdempotencyKeyInFlight(1);
-    }
   });
+  if (content) {
+    // The dedup decision was made inside that statement; its span covers the same interval.
+    tracer.startSpan(SPAN.dedup, {
+      startTime: started,
+      attributes: { [ATTR.idempotencyKeyPresent]: false, [ATTR.channel]: message.channel, [ATTR.dedupOutcome]: outcome.kind === 'duplicate' ? 'duplicate' : 'accepted' },
+    }).end();
+  }
 
-  log.info('message accepted', { channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined });
+  if (outcome.kind === 'duplicate') {
+    const original = await duplicateOf(db, tenantId, content?.hash ?? '');
+    logger.info('duplicate message refused', { duplicateOf: original, channel: message.channel, recipientMasked });
+    throw new DuplicateMessage(original);
+  }
+  if (outcome.kind === 'rate_limited') {
+    logger.info('recipient rate limit reached', { channel: message.channel, recipientMasked });
+    throw new RateLimited(secondsToNextWindow(now), settings.rateLimitPerMinute);
+  }
+  // We stalled past the claim's lock and another request took the key over: nothing was written.
+  if (outcome.kind === 'key_taken_over') throw new IdempotencyKeyInFlight(1);
+
+  logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined });
   return { status: 202, body, replayed: false };
 }

@@ -1,6 +1,7 @@
 import { listMigrations } from '@ca/postgres';
 import { initial } from './0001-initial';
 import { tenants } from './0002-tenants';
+import { acceptRefused } from './0003-accept-refused';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused]);
