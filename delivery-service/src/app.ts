@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
-import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
@@ -26,6 +26,8 @@ export interface DeliveryServiceDeps {
     policy: DeliveryPolicy;
     consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; maxWaitTimeMs: number };
     scheduler: { pollMs: number; batchSize: number };
+    /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
+    serviceToken?: string | null;
   };
 }
 
@@ -51,6 +53,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
   }));
+  app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));
   sealServiceApp(app, logger);
 

@@ -20,6 +20,8 @@ export interface DeliveryConfig {
   environment: string;
   serviceVersion: string;
   shutdownTimeoutMs: number;
+  /** Shared service credential callers of /internal must present; null leaves it open. */
+  serviceToken: string | null;
 }
 
 const schema = Joi.object({
@@ -53,6 +55,7 @@ const schema = Joi.object({
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+  SERVICE_TOKEN: Joi.string().min(16).empty(''),
 }).unknown(true);
 
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
@@ -87,5 +90,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     environment: e.DEPLOYMENT_ENVIRONMENT,
     serviceVersion: e.SERVICE_VERSION,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    serviceToken: e.SERVICE_TOKEN ?? null,
   });
 }

@@ -48,8 +48,10 @@ async function main(): Promise<void> {
       policy: { maxAttempts: config.retry.maxAttempts, backoff: config.retry, leaseMs: config.leaseMs, providerTimeoutMs: config.providerTimeoutMs },
       consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
       scheduler: config.scheduler,
+      serviceToken: config.serviceToken,
     },
   });
+  if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the internal API is open to anyone who can reach this port');
   await service.start();
   const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('delivery-service listening', { port: config.port, channels: config.channels }));
 

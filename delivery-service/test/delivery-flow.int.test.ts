@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEAD_LETTER_REASONS, type DeliveryStatusView } from '@ca/contracts';
 import { waitFor } from '@ca/testing';
-import { getStatus, startDelivery, type Harness } from './harness';
+import { getStatus, SERVICE_AUTH, startDelivery, type Harness } from './harness';
 
 async function finalView(h: Harness, id: string, status: string, timeoutMs = 15_000): Promise<DeliveryStatusView> {
   return waitFor(`message ${id} to be ${status}`, async () => {
@@ -60,8 +61,9 @@ test('delivery-service: every channel delivers once, retries grow, failures dead
     assert.equal(smsView.deliveryAttempts, 3);
   });
 
-  await t.test('permanent failure: failed, no retry, dead-letter record with the reason', async () => {
-    const r = await h.send('whatsapp', '+14155559992');
+  await t.test('permanent failure: failed, no retry, dead-letter record with the reason (and the merchant)', async () => {
+    const tenantId = randomUUID();
+    const r = await h.send('whatsapp', '+14155559992', { tenantId });
     const view = await finalView(h, r.id, 'failed');
     assert.equal(view.deliveryAttempts, 1);
     assert.match(view.errorMessage ?? '', /fail-permanent/);
@@ -70,6 +72,8 @@ test('delivery-service: every channel delivers once, retries grow, failures dead
     assert.equal(body.reason, DEAD_LETTER_REASONS.permanentFailure);
     assert.equal(body.attempts, 1);
     assert.equal(body.record.id, r.id);
+    assert.equal(body.record.tenantId, tenantId, 'the dead letter names the merchant');
+    assert.equal((await h.db('messages').where({ id: r.id }).first()).tenant_id, tenantId, 'so does the delivery row');
     // Give the scheduler a chance to (wrongly) retry, then check nothing more happened.
     await new Promise((res) => setTimeout(res, 400));
     assert.equal((await providerRecords(h, r.id)).calls.length, 1);
@@ -101,9 +105,14 @@ test('delivery-service: every channel delivers once, retries grow, failures dead
     assert.ok(reasons.some((e) => /send schema/.test(e)));
   });
 
-  await t.test('status API: 404 for unknown, 400 for a non-uuid', async () => {
+  await t.test('status API: 404 for unknown, 400 for a non-uuid, 401 without the service token', async () => {
     assert.equal((await getStatus(h, '00000000-0000-4000-8000-000000000000')).status, 404);
-    const bad = await fetch(`${h.url}/internal/v1/messages/not-a-uuid`);
+    const bad = await fetch(`${h.url}/internal/v1/messages/not-a-uuid`, { headers: SERVICE_AUTH });
+    const anonymous = await fetch(`${h.url}/internal/v1/messages/${randomUUID()}`);
+    assert.equal(anonymous.status, 401, 'the internal API answers only callers with SERVICE_TOKEN');
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="internal"');
+    const forged = await fetch(`${h.url}/internal/v1/messages/${randomUUID()}`, { headers: { authorization: 'Bearer not-the-token-0123456789' } });
+    assert.equal(forged.status, 401);
     assert.equal(bad.status, 400);
     assert.equal(bad.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   });

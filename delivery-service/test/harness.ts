@@ -20,6 +20,10 @@ export interface HarnessOptions {
   clock?: { now(): Date };
 }
 
+/** The SERVICE_TOKEN of every harness delivery-service; `SERVICE_AUTH` presents it. */
+export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789';
+export const SERVICE_AUTH = { authorization: `Bearer ${TEST_SERVICE_TOKEN}` } as const;
+
 /** delivery-service on real PostgreSQL (own schema) and the Kafka-protocol broker (own topic prefix). */
 export async function startDelivery(opts: HarnessOptions = {}) {
   const pg = await testSchema('dlv');
@@ -48,6 +52,7 @@ export async function startDelivery(opts: HarnessOptions = {}) {
       policy: { maxAttempts: opts.maxAttempts ?? 5, backoff: { baseMs: opts.baseMs ?? 100, factor: 2, maxMs: 2000 }, leaseMs: opts.leaseMs ?? 5000, providerTimeoutMs: 2000 },
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 2, maxWaitTimeMs: 100 },
       scheduler: { pollMs: 50, batchSize: 50 },
+      serviceToken: TEST_SERVICE_TOKEN,
     },
   });
   const server: Server = await new Promise((resolve) => {
@@ -98,6 +103,6 @@ export async function startDelivery(opts: HarnessOptions = {}) {
 export type Harness = Awaited<ReturnType<typeof startDelivery>>;
 
 export async function getStatus(h: Harness, id: string) {
-  const res = await fetch(`${h.url}/internal/v1/messages/${id}`);
+  const res = await fetch(`${h.url}/internal/v1/messages/${id}`, { headers: SERVICE_AUTH });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

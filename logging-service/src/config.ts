@@ -3,6 +3,12 @@ import type { HttpTimeouts } from '@ca/http';
 
 export interface Config {
   port: number;
+  /** Interface to listen on; the HTML trace view is open without a key only on loopback. */
+  host: string;
+  serviceToken: string | null;
+  /** router-service, asked whether a merchant's key is valid (POST /internal/v1/keys/introspect). */
+  routerUrl: string;
+  apiKeyCacheMs: number;
   http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
@@ -31,11 +37,16 @@ interface Env {
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
   ES_BULK_RETRY_WAIT_MS: number; ES_BULK_MAX_ATTEMPTS: number;
   INGEST_MAX_BODY_BYTES: number; INGEST_MAX_RECORDS: number; INGEST_BODY_TIMEOUT_MS: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
+  HOST: string; SERVICE_TOKEN?: string; ROUTER_URL: string; API_KEY_CACHE_MS: number;
   LOG_LEVEL: string; OTEL_EXPORTER_OTLP_ENDPOINT: string; DEPLOYMENT_ENVIRONMENT: string; SERVICE_VERSION: string; SHUTDOWN_TIMEOUT_MS: number;
 }
 
 const schema = Joi.object<Env>({
   PORT: Joi.number().port().default(4000),
+  HOST: Joi.string().default('0.0.0.0'),
+  SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  ROUTER_URL: Joi.string().uri({ scheme: ['http', 'https'] }).default('http://127.0.0.1:3000'),
+  API_KEY_CACHE_MS: Joi.number().integer().min(0).max(1000).default(500),
   // A 16 MiB export needs time on a slow link; a slow upload still ends in seconds, not minutes.
   HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(Joi.ref('HTTP_HEADERS_TIMEOUT_MS')).default(30_000),
@@ -74,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const v = value as Env;
   return Object.freeze({
     port: v.PORT,
+    host: v.HOST,
+    serviceToken: v.SERVICE_TOKEN ?? null,
+    routerUrl: v.ROUTER_URL.replace(/\/+$/, ''),
+    apiKeyCacheMs: v.API_KEY_CACHE_MS,
     http: { headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     databaseUrl: v.DATABASE_URL,
     databaseSchema: v.DATABASE_SCHEMA,

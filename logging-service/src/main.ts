@@ -17,15 +17,24 @@ const telemetry = startTelemetry({
 const { buildLoggingService, SERVICE_NAME } = require('./app') as typeof import('./app');
 const { createLogger } = require('@ca/telemetry') as typeof import('@ca/telemetry');
 const { createStore } = require('./sinks/create-store') as typeof import('./sinks/create-store');
+const { routerKeyVerifier } = require('./access/key-verifier') as typeof import('./access/key-verifier');
 const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE_NAME, level: config.logLevel });
   const store = createStore(config, (err) => logger.warn('store write failed', { error: (err as Error).message }));
-  const service = buildLoggingService({ store, logger, limits: config.ingest });
+  const verifyKey = routerKeyVerifier({ routerUrl: config.routerUrl, serviceToken: config.serviceToken, cacheMs: config.apiKeyCacheMs });
+  const htmlViewOpen = LOOPBACK.has(config.host);
+  const service = buildLoggingService({
+    store, logger, limits: config.ingest, serviceToken: config.serviceToken,
+    access: { read: { serviceToken: config.serviceToken, verifyKey }, htmlViewOpen },
+  });
+  if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the OTLP intake accepts spans from anyone who can reach this port');
   await service.start();
-  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => {
-    logger.info('logging-service listening', { port: config.port, store: store.kind });
+  const server = createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => {
+    logger.info('logging-service listening', { port: config.port, host: config.host, store: store.kind, htmlTraceViewOpen: htmlViewOpen });
   });
   server.on('error', (err) => {
     logger.error('server error', { error: err.message });

@@ -8,6 +8,7 @@ import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
 import { authenticate, requireScope } from './auth/authenticate';
+import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
@@ -16,6 +17,7 @@ import { oldestOutboxEntry } from './outbox/outbox-store';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
+import { httpsOnly } from './transport/https-only';
 
 export interface RouterServiceDeps {
   db: Knex;
@@ -44,6 +46,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const relay = createOutboxRelay({ db, producer, logger, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
   const app = createServiceApp();
+  // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
+  app.set('trust proxy', settings.trustProxy);
   app.use(healthRouter('router-service', {
     database: async () => { await db.raw('select 1'); },
     // Kafka being down is not "not ready": accepted messages are durable in the outbox. An outbox
@@ -56,6 +60,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     },
   }));
   app.use(requestTrace());
+  app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
+  // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
+  app.use(httpsOnly(settings.transport));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));

@@ -30,6 +30,14 @@ interface Env {
   API_KEY_CACHE_MS: number;
   API_RATE_LIMIT_BURST: number;
   API_RATE_LIMIT_PER_SECOND: number;
+  HOST: string;
+  TLS_CERT_FILE?: string;
+  TLS_KEY_FILE?: string;
+  HTTPS_PORT: number;
+  HTTPS_ONLY: boolean;
+  TRUST_PROXY: string;
+  HSTS_MAX_AGE_SECONDS: number;
+  SERVICE_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -69,11 +77,25 @@ const envSchema = Joi.object<Env, true>({
   API_RATE_LIMIT_BURST: Joi.number().integer().min(1).default(200),
   // 0 disables the per-key limit.
   API_RATE_LIMIT_PER_SECOND: Joi.number().min(0).default(100),
-}).unknown(true);
+  // Interface the plain-HTTP listener binds (npm start: 127.0.0.1, so plain HTTP stays local).
+  HOST: Joi.string().default('0.0.0.0'),
+  // Both set: HTTPS is served on HTTPS_PORT as well (PEM files).
+  TLS_CERT_FILE: Joi.string(),
+  TLS_KEY_FILE: Joi.string(),
+  HTTPS_PORT: Joi.number().integer().min(0).max(65_535).default(3443),
+  HTTPS_ONLY: Joi.boolean().default(false),
+  // express `trust proxy`: whose X-Forwarded-Proto/-For count ('false', 'loopback', CIDRs, a hop count).
+  TRUST_PROXY: Joi.string().default('false'),
+  HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
+  // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
+  SERVICE_TOKEN: Joi.string().min(16).empty(''),
+}).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
   return {
     port: env.PORT,
+    host: env.HOST,
+    tls: env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE, port: env.HTTPS_PORT } : null,
     http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     database: { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
     kafka: {
@@ -104,8 +126,18 @@ function toConfig(env: Env) {
       bodyLimit: env.BODY_LIMIT,
       apiKeyCacheMs: env.API_KEY_CACHE_MS,
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      serviceToken: env.SERVICE_TOKEN ?? null,
+      transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };
+}
+
+/** 'true'/'false', a hop count, or a comma-separated list of addresses/CIDRs/names express knows. */
+function parseTrustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;

@@ -13,6 +13,7 @@ const { createDb, ensureDatabase, migrate } = require('@ca/postgres') as typeof 
 const { createDurableProducer, createKafka } = require('@ca/kafka') as typeof import('@ca/kafka');
 const { routerMigrations } = require('./db/migrations') as typeof import('./db/migrations');
 const { systemClock } = require('./clock') as typeof import('./clock');
+const { readFileSync } = require('node:fs') as typeof import('node:fs');
 const { ensureBootstrapKey } = require('./auth/key-store') as typeof import('./auth/key-store');
 const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
 
@@ -36,7 +37,12 @@ async function main(): Promise<void> {
 
   const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
   service.start();
-  const server = createHttpServer(service.app, config.http, logger).listen(config.port, () => logger.info('router-service listening', { port: config.port }));
+  const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
+  if (config.tls) {
+    const { port } = config.tls;
+    const tls = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+    servers.push(createHttpServer(service.app, config.http, logger, tls).listen(port, () => logger.info('router-service listening', { port, scheme: 'https' })));
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
     void (async () => {
       // Stop intake first; requests in progress finish (their transactions commit or roll back).
       const started = Date.now();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       logger.debug('intake stopped', { ms: Date.now() - started });
       await service.close(); // relay finishes its in-flight batch
       logger.debug('relay stopped', { ms: Date.now() - started });

@@ -52,7 +52,7 @@ test('one message, one trace: HTTP → outbox → Kafka → three attempts → s
 
   // Spans are exported in batches: wait until the third attempt's provider span has arrived.
   const trace = await waitFor('the whole trace in logging-service', async () => {
-    const r = await fetch(`${logging}/v1/traces/${traceId}`);
+    const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${system.apiKey}` } });
     if (r.status !== 200) return null;
     const view = (await r.json()) as { traceId: string; services: string[]; spans: Span[] };
     const attempts = view.spans.filter((s) => s.name === 'delivery.attempt');

@@ -81,4 +81,22 @@ const init = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init]);
+/**
+ * The merchant each message belongs to (from the send record's tenantId). Nullable: records written
+ * before merchants existed have none.
+ */
+const tenants = {
+  name: '002_tenants',
+  async up(db: Knex) {
+    await db.schema.alterTable('messages', (t) => {
+      t.uuid('tenant_id');
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('messages', (t) => {
+      t.dropColumn('tenant_id');
+    });
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants]);

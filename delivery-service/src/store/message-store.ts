@@ -46,6 +46,7 @@ export function createMessageStore(db: Db) {
           correlation_id: record.correlationId ?? null,
           metadata: record.metadata ? JSON.stringify(record.metadata) : null,
           trace_id: record.traceId,
+          tenant_id: record.tenantId ?? null,
           status: 'pending',
           created_at: record.createdAt,
           updated_at: now,

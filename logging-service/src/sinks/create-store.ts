@@ -5,8 +5,11 @@ import { createElasticsearchStore } from './elasticsearch-store';
 import { createPostgresStore } from './postgres-store';
 import type { Store } from './store';
 
-/** infra/elasticsearch/index-templates, relative to this file (logging-service/src/sinks). */
-export const TEMPLATES_DIR = resolve(__dirname, '../../../infra/elasticsearch/index-templates');
+/**
+ * logging-service/elasticsearch/index-templates: inside this package, so the image carries it. The
+ * same relative path from src/sinks (tsx) and dist/sinks (compiled).
+ */
+export const TEMPLATES_DIR = resolve(__dirname, '../../elasticsearch/index-templates');
 
 /** Elasticsearch when ELASTICSEARCH_URL is set, else the PostgreSQL store. */
 export function createStore(config: Readonly<Config>, onError?: (err: unknown) => void): Store {

@@ -21,7 +21,7 @@ export interface BulkTuning {
 
 export interface ElasticsearchStoreOptions {
   client: Client;
-  /** Folder of index template JSON files (infra/elasticsearch/index-templates). */
+  /** Folder of index template JSON files (logging-service/elasticsearch/index-templates). */
   templatesDir: string;
   bulk: BulkTuning;
   retryAfterSeconds: number;

@@ -1,4 +1,6 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import { logsFor, traceFor } from '../access/tenant-filter';
+import { requireViewer, viewerOf, type ReadAccess } from '../access/viewer';
 import Joi from 'joi';
 import { InvalidQueryError, TraceNotFoundError } from '../errors';
 import { storableText } from '../otlp/stored-text';
@@ -25,20 +27,33 @@ function traceIdParam(raw: string): string {
   return raw.toLowerCase();
 }
 
-/** GET /v1/traces/:traceId (JSON), GET /traces/:traceId (HTML waterfall), GET /v1/logs (search). */
-export function traceRouter(store: Store): Router {
-  const router = Router();
+export interface TraceAccess {
+  read: ReadAccess;
+  /** The HTML view without credentials: only while logging-service listens on loopback. */
+  htmlViewOpen: boolean;
+}
 
-  router.get('/v1/traces/:traceId', async (req, res) => {
-    const traceId = traceIdParam(req.params.traceId);
-    const trace = await store.getTrace(traceId);
+/**
+ * GET /v1/traces/:traceId (JSON), GET /traces/:traceId (HTML waterfall), GET /v1/logs (search).
+ * With `access`, reads need a merchant key with the read scope (its own spans only) or the operator
+ * credential; without it (tests of the store) they are open.
+ */
+export function traceRouter(store: Store, access?: TraceAccess): Router {
+  const router = Router();
+  const open: RequestHandler = (_req, _res, next) => next();
+  const viewer = access ? requireViewer(access.read) : open;
+
+  router.get('/v1/traces/:traceId', viewer, async (req, res) => {
+    const traceId = traceIdParam(String(req.params.traceId));
+    // Another merchant's trace (or the part of a shared trace id that is not ours) is "not found".
+    const trace = traceFor(viewerOf(res), await store.getTrace(traceId));
     if (!trace) throw new TraceNotFoundError(traceId);
     res.json(trace);
   });
 
-  router.get('/traces/:traceId', async (req, res) => {
-    const raw = req.params.traceId;
-    const trace = TRACE_ID.test(raw) ? await store.getTrace(raw.toLowerCase()) : null;
+  router.get('/traces/:traceId', access?.htmlViewOpen === false ? viewer : open, async (req, res) => {
+    const raw = String(req.params.traceId);
+    const trace = TRACE_ID.test(raw) ? traceFor(viewerOf(res), await store.getTrace(raw.toLowerCase())) : null;
     res.setHeader('content-security-policy', PAGE_CSP);
     res.setHeader('x-content-type-options', 'nosniff');
     if (!trace) {
@@ -56,10 +71,18 @@ export function traceRouter(store: Store): Router {
     });
   }
 
-  router.get('/v1/logs', async (req, res) => {
+  router.get('/v1/logs', viewer, async (req, res) => {
     const { value, error } = logQuerySchema.validate(req.query);
     if (error) throw new InvalidQueryError('Invalid log query', error.details.map((d) => ({ field: d.path.join('.'), message: d.message })));
-    res.json({ logs: await store.searchLogs(value) });
+    const who = viewerOf(res);
+    if (who.kind === 'operator') {
+      res.json({ logs: await store.searchLogs(value) });
+      return;
+    }
+    // A merchant searches within one trace, and sees only lines on its own spans.
+    if (!value.traceId) throw new InvalidQueryError('traceId is required with a merchant key', [{ field: 'traceId', message: 'is required' }]);
+    const [logs, trace] = await Promise.all([store.searchLogs(value), store.getTrace(value.traceId)]);
+    res.json({ logs: logsFor(who, logs, trace) });
   });
 
   return router;

@@ -23,7 +23,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, script?: BulkS
   return { es, svc, post };
 }
 
-test('start installs the index templates from infra/elasticsearch', async (t) => {
+test('start installs the index templates from logging-service/elasticsearch', async (t) => {
   const { es } = await setup(t);
   assert.deepEqual([...es.templates.keys()].sort(), ['ca-logs-apm-app', 'ca-logs-apm-error', 'ca-metrics-apm', 'ca-traces-apm']);
   const traces = es.templates.get('ca-traces-apm') as { index_patterns: string[]; data_stream: object; priority: number };

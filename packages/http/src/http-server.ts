@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem';
@@ -24,13 +25,15 @@ const CHECK_INTERVAL_MS = 1000;
  * (malformed request line or headers, headers over 16 KB, timeouts) answered as problem+json like
  * every other refusal, instead of a bare status line.
  */
-export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts, logger: EdgeLogger): Server {
-  const server = createServer({
+export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts, logger: EdgeLogger, tls?: { cert: Buffer | string; key: Buffer | string }): Server {
+  const options = {
     headersTimeout: timeouts.headersTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     connectionsCheckingInterval: CHECK_INTERVAL_MS,
-  }, app);
+  };
+  // With a certificate: the same server over TLS (an https.Server is an http.Server underneath).
+  const server: Server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, app) : createServer(options, app);
   // The response in progress on each socket: once its headers are out, no raw answer may follow.
   const responses = new WeakMap<Socket, ServerResponse>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => responses.set(req.socket, res));

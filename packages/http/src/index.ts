@@ -3,3 +3,4 @@ export * from './health';
 export * from './error-boundary';
 export * from './allowed-methods';
 export * from './http-server';
+export * from './service-auth';

@@ -24,7 +24,7 @@ export async function inSpan<T>(
   });
 }
 
-/** W3C trace context of the active span, as headers (traceparent, tracestate, baggage). */
+/** W3C trace context of the active span, as headers (traceparent, tracestate; never baggage: see startTelemetry). */
 export function currentTraceHeaders(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);

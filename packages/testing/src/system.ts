@@ -12,7 +12,7 @@ export interface SystemOptions {
   /** A database of its own, dropped and recreated, so runs never see each other's rows; the name gets a random suffix. */
   database: string;
   /** Fixed ports; by default each service gets a free port chosen by the OS, so runs never collide. */
-  ports?: { router: number; delivery: number; logging: number };
+  ports?: { router: number; delivery: number; logging: number; routerHttps?: number };
   env?: Record<string, string>;
   /** Where the services' output goes; default: kept in memory (`output`). */
   echo?: boolean;
@@ -40,6 +40,7 @@ export async function startSystem(opts: SystemOptions) {
   // The admin+send+read key of merchant `default` (router-service's BOOTSTRAP_API_KEY) for this run.
   const apiKey = opts.env?.BOOTSTRAP_API_KEY ?? `ca_test_${randomBytes(24).toString('base64url')}`;
   const ports = opts.ports ?? { router: await freePort(), delivery: await freePort(), logging: await freePort() };
+  const routerHttps = ports.routerHttps ?? await freePort();
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
@@ -52,6 +53,7 @@ export async function startSystem(opts: SystemOptions) {
       ROUTER_PORT: String(ports.router),
       DELIVERY_PORT: String(ports.delivery),
       LOGGING_PORT: String(ports.logging),
+      ROUTER_HTTPS_PORT: String(routerHttps),
       DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
       KAFKA_MAX_WAIT_MS: '100',
       BOOTSTRAP_API_KEY: apiKey,
@@ -82,7 +84,7 @@ export async function startSystem(opts: SystemOptions) {
     await waitFor('the system to start (all services healthy)', async () => {
       if (child.exitCode !== null) throw new Error(`start-all exited with code ${child.exitCode}`);
       return /all services healthy/.test(output);
-    }, 90_000, 200);
+    }, 180_000, 200);
   } catch (err) {
     await stop();
     throw err;
@@ -90,6 +92,7 @@ export async function startSystem(opts: SystemOptions) {
   return {
     urls: {
       router: `http://127.0.0.1:${ports.router}`,
+      routerHttps: `https://localhost:${routerHttps}`,
       delivery: `http://127.0.0.1:${ports.delivery}`,
       logging: `http://127.0.0.1:${ports.logging}`,
     },

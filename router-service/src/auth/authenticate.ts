@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
 import { ATTR } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import type { Clock } from '../clock';
@@ -47,7 +48,9 @@ export function authenticate(deps: AuthenticateDeps): RequestHandler {
     resolve.then((principal) => {
       if (!principal || (principal.expiresAt && principal.expiresAt <= now)) return next(new Unauthorized('invalid'));
       res.locals.principal = principal;
-      trace.getActiveSpan()?.setAttribute(ATTR.tenantId, principal.tenantId);
+      // On the HTTP server span (the http instrumentation keeps it in the RPC metadata), which every
+      // span of this request's journey descends from: logging-service shows a merchant that subtree.
+      (getRPCMetadata(context.active())?.span ?? trace.getActiveSpan())?.setAttribute(ATTR.tenantId, principal.tenantId);
       next();
     }, (err: unknown) => next(err instanceof HttpProblem || !isStorageUnavailable(err) ? err : new StorageUnavailable()));
   };

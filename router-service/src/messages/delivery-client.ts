@@ -13,13 +13,13 @@ export type Fetch = typeof fetch;
  * is injected by hand: delivery-service's server span joins this request's trace.
  */
 export async function fetchDeliveryStatus(
-  deps: { fetch: Fetch; deliveryUrl: string; timeoutMs: number },
+  deps: { fetch: Fetch; deliveryUrl: string; timeoutMs: number; serviceToken: string | null },
   id: string,
 ): Promise<DeliveryStatusView | null> {
   let response: Response;
   try {
     response = await deps.fetch(`${deps.deliveryUrl}/internal/v1/messages/${encodeURIComponent(id)}`, {
-      headers: { accept: 'application/json', ...currentTraceHeaders() },
+      headers: { accept: 'application/json', ...currentTraceHeaders(), ...(deps.serviceToken ? { authorization: `Bearer ${deps.serviceToken}` } : {}) },
       signal: AbortSignal.timeout(deps.timeoutMs),
     });
   } catch {

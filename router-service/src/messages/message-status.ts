@@ -9,7 +9,7 @@ import { selfLink, traceLink } from './message-links';
 export interface StatusDeps {
   db: Knex;
   fetch: Fetch;
-  settings: { deliveryUrl: string; deliveryTimeoutMs: number; traceViewUrl: string };
+  settings: { deliveryUrl: string; deliveryTimeoutMs: number; traceViewUrl: string; serviceToken: string | null };
 }
 
 /**
@@ -26,7 +26,7 @@ export async function readMessageView(deps: StatusDeps, id: string, tenantId: st
   }
   // Another merchant's message is "not found", never "forbidden": no oracle for ids.
   if (!row) throw new MessageNotFound(id);
-  const delivery = await fetchDeliveryStatus({ fetch: deps.fetch, deliveryUrl: deps.settings.deliveryUrl, timeoutMs: deps.settings.deliveryTimeoutMs }, id);
+  const delivery = await fetchDeliveryStatus({ fetch: deps.fetch, deliveryUrl: deps.settings.deliveryUrl, timeoutMs: deps.settings.deliveryTimeoutMs, serviceToken: deps.settings.serviceToken }, id);
   return {
     id: row.id,
     channel: row.channel,

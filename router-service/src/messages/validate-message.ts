@@ -1,4 +1,4 @@
-import { ATTR, SPAN, sendMessageSchema, type SendMessageRequest } from '@ca/contracts';
+import { ATTR, SPAN, sendMessageSchema, unsafeKeyPaths, type SendMessageRequest } from '@ca/contracts';
 import { inSpan } from '@ca/telemetry';
 import { ValidationFailed, type FieldError } from '../errors';
 
@@ -10,11 +10,18 @@ import { ValidationFailed, type FieldError } from '../errors';
 export async function validateMessage(body: unknown): Promise<SendMessageRequest> {
   const result = await inSpan(SPAN.validate, {}, async (span) => {
     const { value, error } = sendMessageSchema.validate(body, { abortEarly: false });
-    const errors: FieldError[] = (error?.details ?? []).map((d) => ({
+    // Joi drops `__proto__` without a word, so unsafe keys are looked for on the parsed body itself.
+    const unsafe: FieldError[] = unsafeKeyPaths(body).map((path) => ({
+      field: path.join('.'),
+      message: `"${path.join('.')}" is a reserved key`,
+      type: 'object.unsafeKey',
+    }));
+    const reported = new Set(unsafe.map((e) => e.field));
+    const errors: FieldError[] = [...unsafe, ...(error?.details ?? []).map((d) => ({
       field: d.path.length > 0 ? d.path.join('.') : String(d.context?.key ?? ''),
       message: d.message,
       type: d.type,
-    }));
+    })).filter((e) => !reported.has(e.field))];
     span.setAttribute(ATTR.validationErrors, errors.length);
     return { value: value as SendMessageRequest, errors };
   });

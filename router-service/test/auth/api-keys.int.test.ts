@@ -121,3 +121,16 @@ test("another merchant's key ids are not found: it can neither rotate nor revoke
   assert.deepEqual((listed.body.keys as Array<{ id: string }>).map((k) => k.id), [mine.keyId]);
   assert.equal((await call(h.url, 'GET', '/v1/keys', other.headers)).status, 200, 'the other key still works');
 });
+
+test('POST /internal/v1/keys/introspect answers services holding SERVICE_TOKEN only', async (t) => {
+  const token = 'service-token-0123456789abcdef';
+  const h = await startRouter(t, { brokers: brokers(), settings: { serviceToken: token } });
+  const m = await testMerchant(h.db, ['read']);
+  const service = { authorization: `Bearer ${token}` };
+  assertProblem(await call(h.url, 'POST', '/internal/v1/keys/introspect', {}, { key: m.key }), 401, 'UNAUTHORIZED');
+  assertProblem(await call(h.url, 'POST', '/internal/v1/keys/introspect', m.headers, { key: m.key }), 401, 'UNAUTHORIZED');
+  const ok = await call(h.url, 'POST', '/internal/v1/keys/introspect', service, { key: m.key });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body, { tenantId: m.tenantId, scopes: ['read'] });
+  assertProblem(await call(h.url, 'POST', '/internal/v1/keys/introspect', service, { key: 'ca_live_unknownButWellFormed_0123456789' }), 401, 'UNAUTHORIZED');
+});

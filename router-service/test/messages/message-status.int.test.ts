@@ -10,9 +10,9 @@ const brokers = useBroker();
 
 /** A stand-in delivery-service: a real HTTP server on port 0 answering from `answer`. */
 async function fakeDelivery(t: TestContext, answer: (id: string) => { status: number; body?: unknown; delayMs?: number }) {
-  const seen: Array<{ path: string; traceparent: string | undefined }> = [];
+  const seen: Array<{ path: string; traceparent: string | undefined; authorization: string | undefined }> = [];
   const server: Server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', traceparent: req.headers.traceparent as string | undefined });
+    seen.push({ path: req.url ?? '', traceparent: req.headers.traceparent as string | undefined, authorization: req.headers.authorization });
     const id = (req.url ?? '').split('/').pop() ?? '';
     const a = answer(id);
     setTimeout(() => {
@@ -43,7 +43,7 @@ async function getView(url: string, id: string) {
 
 test('composes the router row with delivery-service status; `to` is masked', async (t) => {
   const delivery = await fakeDelivery(t, (id) => ({ status: 200, body: delivered(id) }));
-  const h = await startRouter(t, { brokers: brokers(), settings: { deliveryUrl: delivery.url } });
+  const h = await startRouter(t, { brokers: brokers(), settings: { deliveryUrl: delivery.url, serviceToken: 'service-token-0123456789' } });
   const accepted = await postMessage(h.url, { ...SAMPLES.email, priority: 'high', correlationId: 'c-1' });
   const { id, traceId } = accepted.body as { id: string; traceId: string };
 
@@ -66,6 +66,7 @@ test('composes the router row with delivery-service status; `to` is masked', asy
   assert.deepEqual(view.links, { self: `/v1/messages/${id}`, trace: `http://traces.test/traces/${traceId}` });
   assert.equal(JSON.stringify(view).includes(SAMPLES.email.to), false);
   assert.equal(delivery.seen[0]?.path, `/internal/v1/messages/${id}`);
+  assert.equal(delivery.seen[0]?.authorization, 'Bearer service-token-0123456789', 'delivery-service is called with SERVICE_TOKEN');
 });
 
 test('delivery-service has no record yet (404): status pending, no attempts', async (t) => {

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor, type Topics } from '@ca/contracts';
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
+import { createHttpServer } from '@ca/http';
 import { createLogger } from '@ca/telemetry';
 import { buildRouterService, type RouterService } from '../../src/app';
 import type { Scope } from '../../src/auth/api-key';
@@ -86,7 +87,8 @@ export async function startRouter(
   const producer = opts.producer ?? testProducer(opts.brokers);
   const logger = createLogger({ service: 'router-service-test', level: 'error', silent: true });
   const service = buildRouterService({ db, producer, settings, logger, clock: opts.clock ?? { now: () => new Date() }, fetch: opts.fetch });
-  const server = service.app.listen(0);
+  // The server main.ts listens with (timeouts, Node's own refusals as problem+json).
+  const server = createHttpServer(service.app, loadConfig({ KAFKA_BROKERS: 'unused:9092' }).http, logger).listen(0);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   defer(t, async () => {
     await service.close();
