@@ -7,6 +7,7 @@ import { readExport } from '../otlp/export-reader';
 import type { LogRecord, SpanRecord } from '../otlp/model';
 import { sendExportError, sendExportSuccess } from '../otlp/otlp-response';
 import type { Store } from '../sinks/store';
+import type { StoredDoc } from '../translate/documents';
 import type { IngestGate } from './ingest-gate';
 import { readBody } from './read-body';
 import { translateChunk } from './translate-chunk';
@@ -39,6 +40,8 @@ interface Deps {
   gate: IngestGate;
   limits: IngestLimits;
   logger: Logger;
+  /** Sees every export's documents once they are stored (the APM metrics aggregator). */
+  onStored?: (docs: readonly StoredDoc[]) => void;
 }
 
 /**
@@ -47,7 +50,7 @@ interface Deps {
  * Memory: the body is charged to the ingest gate byte by byte as it arrives, then as it decodes;
  * records are built and written CHUNK_RECORDS at a time.
  */
-export function otlpRouter({ store, gate, limits, logger }: Deps): Router {
+export function otlpRouter({ store, gate, limits, logger, onStored }: Deps): Router {
   const router = Router();
 
   async function ingest(req: Request, signal: Signal, format: OtlpFormat, take: (bytes: number) => void, admit: () => void) {
@@ -79,6 +82,7 @@ export function otlpRouter({ store, gate, limits, logger }: Deps): Router {
       chunk.rejectReasons.forEach(note);
       t.reasons.forEach(note);
       const written = await store.write(t.docs);
+      onStored?.(t.docs);
       rejected += written.rejected;
       written.reasons.forEach(note);
     }

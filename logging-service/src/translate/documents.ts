@@ -5,8 +5,21 @@ export interface StoredDoc {
   id: string;
   /** Data stream name, e.g. traces-apm-default. */
   index: string;
-  kind: 'transaction' | 'span' | 'error' | 'log';
+  kind: 'transaction' | 'span' | 'error' | 'log' | 'metric';
   doc: Record<string, unknown>;
+  /** What the APM aggregator (src/aggregate) needs beyond the document; never stored. */
+  aggregation?: AggregationFacts;
+}
+
+/**
+ * apm-aggregation keys metrics by the resource-level ("global") labels only, and sums span
+ * durations in nanoseconds before converting to µs; the document has neither.
+ */
+export interface AggregationFacts {
+  globalLabels: Record<string, string | string[]>;
+  globalNumericLabels: Record<string, number | number[]>;
+  /** Span/transaction duration in ns. */
+  durationNs?: number;
 }
 
 export const NAMESPACE = 'default';

@@ -80,6 +80,7 @@ export function translateLogs(records: LogRecord[], firstIndex = 0): StoredDoc[]
         ...(stack ? { stack_trace: stack } : {}),
       };
     }
-    return { id, index: dataStream, kind: isError ? 'error' : 'log', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+    const aggregation = { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels };
+    return { id, index: dataStream, kind: isError ? 'error' : 'log', doc: withLabels(doc, labels, numeric), aggregation } satisfies StoredDoc;
   });
 }

@@ -10,6 +10,17 @@ interface Parent {
   owner?: string;
 }
 
+function withoutTarget(service: Record<string, unknown>): Record<string, unknown> {
+  const { target: _target, origin: _origin, ...rest } = service;
+  return rest;
+}
+
+/**
+ * convertSpanEvent starts from a clone of the span's event and then resets transaction, span,
+ * parent, event, labels and destination: these are the fields of ours that survive the clone.
+ */
+const CLONED_FROM_SPAN = ['agent', 'host', 'process', 'user_agent', 'source', 'client', 'http', 'url'] as const;
+
 /**
  * apm-data convertSpanEvent: an "exception" event (with exception.type or .message) becomes an APM
  * error in logs-apm.error-*; any other event becomes a log event (event.kind=event) in the
@@ -23,8 +34,9 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
     const base: Record<string, unknown> = {
       '@timestamp': nsToIso(event.timeNs),
       timestamp: { us: nsToMicros(event.timeNs) },
-      agent: parentDoc.agent,
-      service: parentDoc.service,
+      ...Object.fromEntries(CLONED_FROM_SPAN.flatMap((k) => (parentDoc[k] === undefined ? [] : [[k, parentDoc[k]]]))),
+      // convertSpanEvent drops service.target/origin: an event describes no outgoing call.
+      service: withoutTarget(parentDoc.service as Record<string, unknown>),
       trace: { id: span.traceId },
     };
     const a = event.attributes;
@@ -41,21 +53,21 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
         processor: { event: 'error', name: 'error' },
         error: {
           id,
-          // Grouping as elastic/opentelemetry-lib computes it for OTel exceptions: md5(type || message).
+          // apm-data modelprocessor/groupingkey.go with APM Server's md5: the exception type; the
+          // message only when there is no type (Node.js stack traces are not parsed into frames).
           grouping_key: createHash('md5').update(type || message).digest('hex'),
           ...(message ? { grouping_name: message } : {}),
-          exception: [{ ...(type ? { type: truncate(type) } : {}), ...(message ? { message } : {}), handled: a['exception.escaped'] !== true }],
+          // convertOpenTelemetryExceptionSpanEvent (input/otlp/exceptions.go): no message → "[EMPTY]".
+          exception: [{ ...(type ? { type: truncate(type) } : {}), message: message || '[EMPTY]', handled: a['exception.escaped'] !== true }],
           ...(stack ? { stack_trace: stack } : {}),
         },
         // setErrorContext: parent.id is the span the exception happened in.
         parent: { id: span.spanId },
-        ...(parentDoc.http ? { http: parentDoc.http } : {}),
-        ...(parentDoc.url ? { url: parentDoc.url } : {}),
         ...(parent.isTransaction
           ? { transaction: { id: span.spanId, sampled: true, type: parent.transactionType }, span: { id: span.spanId } }
           : parent.owner ? { transaction: { id: parent.owner } } : {}),
       };
-      return { id, index: DATA_STREAMS.errors, kind: 'error', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+      return { id, index: DATA_STREAMS.errors, kind: 'error', doc: withLabels(doc, labels, numeric), aggregation: { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels } } satisfies StoredDoc;
     }
     for (const [k, v] of Object.entries(a)) setLabel(k, v, labels, numeric);
     const service = String((parentDoc.service as { name: string }).name);
@@ -70,6 +82,6 @@ export function spanEventDocs(span: SpanRecord, parentDoc: Record<string, unknow
       ...(parent.isTransaction ? { transaction: { id: span.spanId } } : parent.owner ? { transaction: { id: parent.owner } } : {}),
       otel: { attributes: a },
     };
-    return { id, index, kind: 'log', doc: withLabels(doc, labels, numeric) } satisfies StoredDoc;
+    return { id, index, kind: 'log', doc: withLabels(doc, labels, numeric), aggregation: { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels } } satisfies StoredDoc;
   });
 }

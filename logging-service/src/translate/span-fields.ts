@@ -52,6 +52,7 @@ export function spanFields(span: SpanRecord, labels: Labels, numeric: NumericLab
       case 'messaging.destination': case 'message_bus.destination': case 'messaging.destination.name': queue = s; isMessaging = true; break;
       case 'messaging.operation': msgOperation = s; isMessaging = true; break;
       case 'messaging.operation.type': msgOperationNew = s; isMessaging = true; break;
+      case 'messaging.operation.name': isMessaging = true; setLabel(k, v, labels, numeric); break;
       case 'messaging.system': msgSystem = s; isMessaging = true; break;
       case 'messaging.temp_destination': case 'messaging.destination.temporary':
         tempDestination = v === true; isMessaging = true; setLabel(k, v, labels, numeric); break;
@@ -149,6 +150,9 @@ export function spanFields(span: SpanRecord, labels: Labels, numeric: NumericLab
   if (apmSpan.subtype === '') delete apmSpan.subtype;
 
   if (destAddr) out.destination = destPort > 0 ? { address: destAddr, port: destPort } : { address: destAddr };
+  // An outcome still unknown (unset status, no HTTP status) is success (apm-data v1.19
+  // input/otlp/traces.go TranslateSpan, commit 6fb3770, as in APM Server 8.19).
+  if (outcome === 'unknown') outcome = 'success';
   if (Object.keys(destService).length) apmSpan.destination = { service: { ...destService, type: String(apmSpan.type) } };
   const hasTarget = target.type !== '' || target.name !== undefined;
   return { span: apmSpan, outcome, fields: out, ...(hasTarget ? { target } : {}) };

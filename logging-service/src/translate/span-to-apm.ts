@@ -42,6 +42,10 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
     const numeric: NumericLabels = { ...meta.numericLabels };
     const durationUs = nsToMicros(span.endNs - span.startNs);
     const service: Record<string, unknown> = { ...meta.service };
+    // translateScopeMetadata runs for every span (apm-data v1.19 input/otlp/metadata.go): the
+    // instrumentation scope is the service's framework on spans too, not only on transactions.
+    const framework = frameworkOf(span.scope);
+    if (framework) service.framework = framework;
     const doc: Record<string, unknown> = {
       '@timestamp': nsToIso(span.startNs),
       timestamp: { us: nsToMicros(span.startNs) },
@@ -60,8 +64,6 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
       const t = transactionFields(span, labels, numeric);
       outcome = t.outcome;
       txnType = t.type;
-      const framework = frameworkOf(span.scope);
-      if (framework) service.framework = framework;
       Object.assign(doc, t.fields, {
         processor: { event: 'transaction', name: 'transaction' },
         transaction: {
@@ -87,7 +89,8 @@ export function translateSpans(spans: SpanRecord[]): StoredDoc[] {
     // The OTel view of the span (kind, status, raw attributes) for the trace API; not indexed.
     doc.otel = { kind: span.kind, status: span.status, attributes: span.attributes, scope: span.scope };
     withLabels(doc, labels, numeric);
-    out.push({ id: stableId(span.traceId, span.spanId), index: DATA_STREAMS.traces, kind: txn ? 'transaction' : 'span', doc });
+    const aggregation = { globalLabels: meta.labels, globalNumericLabels: meta.numericLabels, durationNs: Number(span.endNs - span.startNs) };
+    out.push({ id: stableId(span.traceId, span.spanId), index: DATA_STREAMS.traces, kind: txn ? 'transaction' : 'span', doc, aggregation });
     out.push(...spanEventDocs(span, doc, { isTransaction: txn, transactionType: txnType, owner: owners.get(span.spanId) }, meta));
   }
   return out;

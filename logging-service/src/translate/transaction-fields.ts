@@ -23,7 +23,7 @@ export interface TransactionFields {
 }
 
 /**
- * apm-data TranslateTransaction (input/otlp/traces.go), extended with the stable semconv names
+ * apm-data TranslateTransaction (input/otlp/traces.go at v1.19.x, commit 6fb3770), extended with the stable semconv names
  * (http.request.method, url.*, server.*, messaging.destination.name) our instrumentations emit.
  */
 export function transactionFields(span: SpanRecord, labels: Labels, numeric: NumericLabels): TransactionFields {
@@ -57,7 +57,10 @@ export function transactionFields(span: SpanRecord, labels: Labels, numeric: Num
       case 'net.peer.ip': case 'network.peer.address': source.ip = s; break;
       case 'net.peer.port': case 'network.peer.port': source.port = typeof v === 'number' ? v : Number(s); break;
       case 'messaging.destination': case 'message_bus.destination': case 'messaging.destination.name': isMessaging = true; queue = s; break;
-      case 'messaging.system': isMessaging = true; setLabel(k, v, labels, numeric); break;
+      // messaging.operation (old), messaging.operation.type / .name (semconv 1.26+) also make a
+      // messaging transaction and are kept as labels, as apm-data does.
+      case 'messaging.system': case 'messaging.operation': case 'messaging.operation.type': case 'messaging.operation.name':
+        isMessaging = true; setLabel(k, v, labels, numeric); break;
       case 'rpc.system': case 'rpc.service': case 'rpc.method': isRPC = true; break;
       case 'rpc.grpc.status_code': isRPC = true; grpcResult = GRPC_CODES[Number(v)] ?? `Code(${String(v)})`; break;
       case 'type': typeAttr = s; break;
@@ -81,6 +84,12 @@ export function transactionFields(span: SpanRecord, labels: Labels, numeric: Num
   }
   if (Object.keys(source).length) fields.source = source;
   if (!result) result = span.status.code === 'ok' ? 'Success' : span.status.code === 'error' ? 'Error' : '';
+  // Still unknown (unset status, no HTTP status code): success with result "Success"
+  // (apm-data v1.19 input/otlp/traces.go TranslateTransaction, commit 6fb3770, as in APM Server 8.19).
+  if (outcome === 'unknown') {
+    outcome = 'success';
+    if (!result) result = 'Success';
+  }
   const type = typeAttr || (isMessaging ? 'messaging' : isHTTP || isRPC ? 'request' : 'unknown');
   return { type, result, outcome, fields, ...(isMessaging && queue ? { queue } : {}) };
 }

@@ -25,7 +25,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, script?: BulkS
 
 test('start installs the index templates from logging-service/elasticsearch', async (t) => {
   const { es } = await setup(t);
-  assert.deepEqual([...es.templates.keys()].sort(), ['ca-logs-apm-app', 'ca-logs-apm-error', 'ca-traces-apm']);
+  assert.deepEqual([...es.templates.keys()].sort(), ['ca-logs-apm-app', 'ca-logs-apm-error', 'ca-metrics-apm', 'ca-traces-apm']);
   const traces = es.templates.get('ca-traces-apm') as { index_patterns: string[]; data_stream: object; priority: number };
   assert.deepEqual(traces.index_patterns, ['traces-apm-*']);
   assert.deepEqual(traces.data_stream, {});

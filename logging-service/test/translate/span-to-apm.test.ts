@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeTraces } from '../../src/otlp/decode-request';
 import { translateSpans } from '../../src/translate/span-to-apm';
 import type { StoredDoc } from '../../src/translate/documents';
-import { encodeTraces, IDS, TRACE_ID, traceRequest } from '../fixtures/otlp-fixtures';
+import { encodeTraces, IDS, resource, span, TRACE_ID, traceRequest } from '../fixtures/otlp-fixtures';
 
 const fromJson = () => translateSpans(decodeTraces(Buffer.from(JSON.stringify(traceRequest())), 'json').records);
 const fromProtobuf = () => translateSpans(decodeTraces(encodeTraces(traceRequest()), 'protobuf').records);
@@ -60,7 +60,8 @@ test('pg client span → db span with destination and service.target; the statem
   });
   assert.deepEqual(d.service.target, { type: 'postgresql', name: 'comm_aggregator' });
   assert.deepEqual(d.destination, { address: '127.0.0.1', port: 5432 });
-  assert.deepEqual(d.event, { outcome: 'unknown' });
+  // Unset status, no HTTP status: success (apm-data v1.19 TranslateSpan).
+  assert.deepEqual(d.event, { outcome: 'success', success_count: 1 });
   assert.equal(d.timestamp.us, 1_700_000_000_002_000);
 });
 
@@ -79,12 +80,14 @@ test('kafkajs consumer span (old semconv) → messaging transaction with the rem
   assert.deepEqual(d.processor, { event: 'transaction', name: 'transaction' });
   assert.deepEqual(d.parent, { id: IDS.producer });
   assert.deepEqual(d.transaction, {
-    id: IDS.consumer, name: 'process send.email', type: 'messaging', sampled: true,
+    id: IDS.consumer, name: 'process send.email', type: 'messaging', result: 'Success', sampled: true,
     duration: { us: 29_000 }, representative_count: 1, message: { queue: { name: 'send.email' } },
   });
   assert.equal(d.service.name, 'delivery-service');
   assert.deepEqual(d.service.framework, { name: '@opentelemetry/instrumentation-kafkajs', version: '0.10.0' });
   assert.deepEqual(d.numeric_labels, { messaging_kafka_partition: 0 });
+  // Unset status and no HTTP status code: success with result "Success" (apm-data v1.19 TranslateTransaction).
+  assert.deepEqual(d.event, { outcome: 'success', success_count: 1 });
 });
 
 test('http client span with error status → external/http span, outcome failure, url and destination', () => {
@@ -124,6 +127,7 @@ test('exception span event → APM error in logs-apm.error-default with the span
   assert.equal(d.error.grouping_key, 'bb6d823ecd03b529197880aaf4f9ea78'); // md5('ProviderTimeoutError')
   assert.deepEqual(d.error.exception, [{ type: 'ProviderTimeoutError', message: 'provider timeout for +141*****100', handled: true }]);
   assert.match(d.error.stack_trace, /at send/);
+  assert.equal(d.service.target, undefined); // convertSpanEvent drops service.target
 });
 
 test('non-exception span event → log event in the service app-log stream', () => {
@@ -140,4 +144,37 @@ test('non-exception span event → log event in the service app-log stream', () 
 test('document ids are stable, so a retried export maps to the same ids', () => {
   assert.deepEqual(fromJson().map((d) => d.id), docs.map((d) => d.id));
   assert.equal(new Set(docs.map((d) => d.id)).size, docs.length);
+});
+
+test('current apm-data rules: unset status → success/"Success"; messaging.operation.type alone makes a messaging transaction', () => {
+  const request = {
+    resourceSpans: [{
+      resource: resource('delivery-service'),
+      scopeSpans: [{
+        scope: { name: 'kafkajs', version: '1' },
+        spans: [
+          span({ id: 'aaaaaaaaaaaaaaa1', name: 'process send.sms', kind: 5, from: 0, to: 5, attributes: { 'messaging.operation.type': 'process' } }),
+          span({ id: 'aaaaaaaaaaaaaaa2', name: 'sweep', kind: 1, from: 0, to: 1 }),
+          span({ id: 'aaaaaaaaaaaaaaa3', parent: 'aaaaaaaaaaaaaaa1', name: 'publish', kind: 4, from: 1, to: 2, attributes: { 'messaging.system': 'kafka', 'messaging.operation.name': 'publish', 'messaging.destination.name': 'send.sms.retry' } }),
+        ],
+      }],
+    }],
+  };
+  const out = translateSpans(decodeTraces(Buffer.from(JSON.stringify(request)), 'json').records);
+  const doc = (id: string) => out.find((d) => (d.doc.span as { id: string }).id === id)?.doc as Record<string, any>;
+  const consumer = doc('aaaaaaaaaaaaaaa1');
+  assert.equal(consumer.transaction.type, 'messaging');
+  assert.equal(consumer.transaction.result, 'Success');
+  assert.deepEqual(consumer.event, { outcome: 'success', success_count: 1 });
+  assert.equal(consumer.labels.messaging_operation_type, 'process');
+  const root = doc('aaaaaaaaaaaaaaa2');
+  assert.equal(root.transaction.type, 'unknown');
+  assert.equal(root.transaction.result, 'Success');
+  // messaging.operation.name is a label, not the action; a producer without a type sends.
+  const producer = doc('aaaaaaaaaaaaaaa3');
+  assert.equal(producer.span.type, 'messaging');
+  assert.equal(producer.span.subtype, 'kafka');
+  assert.equal(producer.span.action, 'send');
+  assert.equal(producer.labels.messaging_operation_name, 'publish');
+  assert.deepEqual(producer.span.destination, { service: { name: 'kafka', resource: 'kafka/send.sms.retry', type: 'messaging' } });
 });
