@@ -1,25 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { OTLP_TYPES } from '../src/otlp/otlp-proto';
-import { createPostgresStore } from '../src/sinks/postgres-store';
 import type { TraceView } from '../src/traces/trace-view';
 import { encodeLogs, encodeTraces, IDS, logsRequest, span, traceRequest } from './fixtures/otlp-fixtures';
-import { JSON_TYPE, PROTOBUF, startService, TEST_DATABASE_URL } from './helpers';
+import { JSON_TYPE, PROTOBUF, startPostgresService } from './helpers';
 
 const newTraceId = () => randomBytes(16).toString('hex');
 
 test('logging-service on PostgreSQL', async (t) => {
-  const schema = `t_${randomUUID().slice(0, 8)}`;
-  const store = createPostgresStore({ url: TEST_DATABASE_URL, schema, retryAfterSeconds: 7 });
-  const svc = await startService(store);
-  t.after(async () => {
-    await store.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
-    await svc.close();
-  });
-  const post = (path: string, body: Buffer | string, headers: Record<string, string>) => fetch(svc.url + path, { method: 'POST', body, headers });
-  const getTrace = async (id: string) => (await (await fetch(`${svc.url}/v1/traces/${id}`)).json()) as TraceView;
+  const { url, post, getTrace } = await startPostgresService(t);
 
   const traceA = newTraceId();
 
@@ -32,7 +23,7 @@ test('logging-service on PostgreSQL', async (t) => {
     assert.equal(lr.status, 200);
     assert.deepEqual(await lr.json(), {});
 
-    const res = await fetch(`${svc.url}/v1/traces/${traceA.toUpperCase()}`);
+    const res = await fetch(`${url}/v1/traces/${traceA.toUpperCase()}`);
     assert.equal(res.status, 200);
     const trace = (await res.json()) as TraceView;
     assert.equal(trace.traceId, traceA);
@@ -110,18 +101,18 @@ test('logging-service on PostgreSQL', async (t) => {
 
   await t.test('unknown trace → 404 problem+json and a 404 HTML page; a bad id → 400', async () => {
     const unknown = newTraceId();
-    const r1 = await fetch(`${svc.url}/v1/traces/${unknown}`);
+    const r1 = await fetch(`${url}/v1/traces/${unknown}`);
     assert.equal(r1.status, 404);
     assert.equal(r1.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.equal(((await r1.json()) as { code: string }).code, 'TRACE_NOT_FOUND');
-    const r2 = await fetch(`${svc.url}/traces/${unknown}`);
+    const r2 = await fetch(`${url}/traces/${unknown}`);
     assert.equal(r2.status, 404);
     assert.match(await r2.text(), /Trace not found/);
-    assert.equal((await fetch(`${svc.url}/v1/traces/not-a-trace`)).status, 400);
+    assert.equal((await fetch(`${url}/v1/traces/not-a-trace`)).status, 400);
   });
 
   await t.test('the HTML waterfall is self-contained and carries the trace', async () => {
-    const res = await fetch(`${svc.url}/traces/${traceA}`);
+    const res = await fetch(`${url}/traces/${traceA}`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     const html = await res.text();
@@ -134,7 +125,7 @@ test('logging-service on PostgreSQL', async (t) => {
 
   await t.test('GET /v1/logs filters by trace, service, level and text, newest first', async () => {
     const q = async (qs: string) => {
-      const res = await fetch(`${svc.url}/v1/logs?${qs}`);
+      const res = await fetch(`${url}/v1/logs?${qs}`);
       assert.equal(res.status, 200, qs);
       return ((await res.json()) as { logs: Array<{ message: string; level: string; service: string; traceId: string; spanId: string; attributes: Record<string, unknown> }> }).logs;
     };
@@ -149,14 +140,14 @@ test('logging-service on PostgreSQL', async (t) => {
     assert.deepEqual((await q(`traceId=${traceA}&q=PROVIDER%20slow`)).map((l) => l.message), ['provider slow for +141*****100']);
     assert.equal((await q(`traceId=${traceA}&limit=2`)).length, 2);
     assert.equal((await q('q=100%25')).length, 0); // % is literal, not a wildcard
-    const bad = await fetch(`${svc.url}/v1/logs?limit=1001`);
+    const bad = await fetch(`${url}/v1/logs?limit=1001`);
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { code: string }).code, 'INVALID_QUERY');
   });
 
   await t.test('/health and /ready', async () => {
-    assert.equal((await fetch(`${svc.url}/health`)).status, 200);
-    const ready = await fetch(`${svc.url}/ready`);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    const ready = await fetch(`${url}/ready`);
     assert.equal(ready.status, 200);
     assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { postgres: 'ok' });
   });

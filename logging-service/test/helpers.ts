@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
 import type { Server } from 'node:http';
 import { createLogger } from '@ca/telemetry';
 import { buildLoggingService } from '../src/app';
 import type { IngestLimits } from '../src/ingest/otlp-router';
+import { createPostgresStore } from '../src/sinks/postgres-store';
+import type { TraceView } from '../src/traces/trace-view';
 import type { Store } from '../src/sinks/store';
 
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comm_aggregator_test';
@@ -31,3 +35,35 @@ export async function startService(store: Store, limits: Partial<IngestLimits> =
 
 export const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 export const JSON_TYPE = { 'content-type': 'application/json' };
+
+/**
+ * The service on a PostgreSQL schema of its own, dropped after the test, with the two calls every
+ * intake test makes: POST a body, read a trace back.
+ */
+export async function startPostgresService(t: TestContext) {
+  const schema = `t_${randomUUID().slice(0, 8)}`;
+  const store = createPostgresStore({ url: TEST_DATABASE_URL, schema, retryAfterSeconds: 7 });
+  const svc = await startService(store);
+  t.after(async () => {
+    await store.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+    await svc.close();
+  });
+  return {
+    schema,
+    store,
+    url: svc.url,
+    post: (path: string, body: Buffer | string, headers: Record<string, string>) => fetch(svc.url + path, { method: 'POST', body, headers }),
+    getTrace: async (id: string) => (await (await fetch(`${svc.url}/v1/traces/${id}`)).json()) as TraceView,
+  };
+}
+
+/** A protobuf length-delimited field, written by hand (protobufjs's encoder recurses, and hostile tests need depth and size it refuses). */
+export function ld(field: number, bytes: Buffer): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    out.push(n);
+    return Buffer.from(out);
+  };
+  return Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
+}

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { OTLP_TYPES } from '../../src/otlp/otlp-proto';
-import { createPostgresStore } from '../../src/sinks/postgres-store';
 import type { StoredDoc } from '../../src/translate/documents';
-import type { TraceView } from '../../src/traces/trace-view';
 import { encodeLogs, encodeTraces, IDS, kv, span } from '../fixtures/otlp-fixtures';
-import { JSON_TYPE, PROTOBUF, startService, TEST_DATABASE_URL } from '../helpers';
+import { JSON_TYPE, ld, PROTOBUF, startPostgresService } from '../helpers';
 
 const newTraceId = () => randomBytes(16).toString('hex');
 const spanId = (i: number) => `a1b2c3d4${i.toString(16).padStart(8, '0')}`;
@@ -24,17 +22,6 @@ function nested(depth: number): Json {
 const nestedJson = (depth: number) => '{"arrayValue":{"values":['.repeat(depth) + '{"stringValue":"bottom"}' + ']}}'.repeat(depth);
 const DEEP = '"__deep__"';
 
-/** Protobuf length-delimited field, written by hand: protobufjs's encoder recurses. */
-function ld(field: number, bytes: Buffer): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
-    out.push(n);
-    return Buffer.from(out);
-  };
-  return Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
-}
-
 /** An ExportTraceServiceRequest whose spans carry an attribute `deep` nested `depth` levels. */
 function deepProtobuf(spans: Array<{ span: Json; depth: number }>): Buffer {
   const parts = spans.map(({ span: sp, depth }) => {
@@ -48,15 +35,7 @@ function deepProtobuf(spans: Array<{ span: Json; depth: number }>): Buffer {
 }
 
 test('hostile OTLP input against PostgreSQL', async (t) => {
-  const schema = `t_${randomUUID().slice(0, 8)}`;
-  const store = createPostgresStore({ url: TEST_DATABASE_URL, schema, retryAfterSeconds: 7 });
-  const svc = await startService(store);
-  t.after(async () => {
-    await store.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
-    await svc.close();
-  });
-  const post = (path: string, body: Buffer | string, headers: Record<string, string>) => fetch(svc.url + path, { method: 'POST', body, headers });
-  const getTrace = async (id: string) => (await (await fetch(`${svc.url}/v1/traces/${id}`)).json()) as TraceView;
+  const { schema, store, url, post, getTrace } = await startPostgresService(t);
 
   await t.test('NUL and lone surrogates in any string: stored as U+FFFD, never a 503', async () => {
     const traceId = newTraceId();
@@ -73,7 +52,7 @@ test('hostile OTLP input against PostgreSQL', async (t) => {
     const logs = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: s.startTimeUnixNano, body: { stringValue: 'line\u0000 \ud800' }, traceId }] }] }] };
     assert.equal((await post('/v1/logs', JSON.stringify(logs), JSON_TYPE)).status, 200);
     assert.equal((await post('/v1/logs', encodeLogs(logs), PROTOBUF)).status, 200);
-    const found = (await (await fetch(`${svc.url}/v1/logs?traceId=${traceId}`)).json()) as { logs: Array<{ message: string }> };
+    const found = (await (await fetch(`${url}/v1/logs?traceId=${traceId}`)).json()) as { logs: Array<{ message: string }> };
     // JSON keeps one U+FFFD per lone surrogate; protobuf's UTF-8 encoder already wrote it as bytes
     // the decoder turns into U+FFFD each.
     assert.deepEqual(found.logs.map((l) => l.message.replace(/\ufffd+$/, '\ufffd')).sort(), ['ev\ufffd', 'line\ufffd \ufffd', 'line\ufffd \ufffd']);
@@ -147,7 +126,7 @@ test('hostile OTLP input against PostgreSQL', async (t) => {
 
   await t.test('GET /v1/logs with NUL or other malformed query → 400 problem+json', async () => {
     for (const qs of ['q=%00', 'service=a%00b', 'level=%01', 'q=a&q=b', 'limit=abc', 'nope=1', `q=${'x'.repeat(600)}`]) {
-      const res = await fetch(`${svc.url}/v1/logs?${qs}`);
+      const res = await fetch(`${url}/v1/logs?${qs}`);
       assert.equal(res.status, 400, qs);
       assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8', qs);
       assert.equal(((await res.json()) as { code: string }).code, 'INVALID_QUERY', qs);
@@ -158,7 +137,7 @@ test('hostile OTLP input against PostgreSQL', async (t) => {
     const traceId = newTraceId();
     assert.equal((await post('/v1/traces', JSON.stringify(traces([span({ id: spanId(30), name: '</script><script>alert(1)</script>', kind: 2, from: 0, to: 1, traceId })])), JSON_TYPE)).status, 200);
     for (const path of [`/traces/${traceId}`, `/traces/${newTraceId()}`]) {
-      const res = await fetch(svc.url + path);
+      const res = await fetch(url + path);
       const csp = res.headers.get('content-security-policy') ?? '';
       assert.match(csp, /script-src 'self'/);
       assert.doesNotMatch(csp, /unsafe-inline/);
@@ -169,12 +148,12 @@ test('hostile OTLP input against PostgreSQL', async (t) => {
       }
       assert.doesNotMatch(html, /<script>alert/);
     }
-    const js = await fetch(`${svc.url}/assets/waterfall.js`);
+    const js = await fetch(`${url}/assets/waterfall.js`);
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
     assert.match(await js.text(), /trace-data/);
-    assert.match((await fetch(`${svc.url}/assets/waterfall.css`)).headers.get('content-type') ?? '', /^text\/css/);
+    assert.match((await fetch(`${url}/assets/waterfall.css`)).headers.get('content-type') ?? '', /^text\/css/);
   });
 
   await t.test('a value PostgreSQL refuses rejects that document only (store level)', async () => {

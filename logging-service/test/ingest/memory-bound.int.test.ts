@@ -9,21 +9,11 @@ import { createDb } from '@ca/postgres';
 import { freePort, waitFor } from '@ca/testing';
 import { OTLP_TYPES } from '../../src/otlp/otlp-proto';
 import { span } from '../fixtures/otlp-fixtures';
-import { TEST_DATABASE_URL } from '../helpers';
+import { ld, TEST_DATABASE_URL } from '../helpers';
 
 /** The bound logging-service/README.md states for the default limits (MiB of resident memory). */
 const RSS_BOUND_MIB = 512;
 const MiB = 1024 * 1024;
-
-function ld(field: number, bytes: Buffer): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
-    out.push(n);
-    return Buffer.from(out);
-  };
-  return Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
-}
 
 /** A valid gzip protobuf export of identical spans `padding` bytes larger than usual, decoding to just under 16 MiB. */
 function attackExport(padding: number): { body: Buffer; spans: number; decoded: number } {
