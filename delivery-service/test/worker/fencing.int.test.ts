@@ -1,19 +1,19 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { SendRecord } from '@ca/contracts';
 import { manualClock, waitFor } from '@ca/testing';
 import { startDelivery } from '../harness';
-import type { Provider, Providers } from '../../src/providers/provider';
+import type { Provider, ProviderResult, Providers } from '../../src/providers/provider';
 
 /**
- * A worker that stalls past its lease must not act on a message another worker took over.
- * Two handle() calls play two workers: A's provider call is held open, the clock passes A's lease,
- * B claims the message (fence 2) and delivers it; then A's call returns and A tries to write.
+ * delivery-service whose email provider holds its first call open until release(); `held` resolves
+ * when that call has arrived. `firstResult` is what the held call returns (default: a real send).
  */
-test('a stalled worker whose lease expired is fenced out; the effect happens once', async (t) => {
-  const clock = manualClock(new Date());
-  let releaseA: () => void = () => {};
+async function withHeldFirstCall(t: TestContext, clock: ReturnType<typeof manualClock>, firstResult?: ProviderResult) {
+  let release: () => void = () => {};
+  let arrived: () => void = () => {};
+  const held = new Promise<void>((resolve) => { arrived = resolve; });
   let calls = 0;
   const h = await startDelivery({
     clock,
@@ -23,7 +23,10 @@ test('a stalled worker whose lease expired is fenced out; the effect happens onc
         name: 'gated-email',
         async send(req, signal) {
           calls += 1;
-          if (calls === 1) await new Promise<void>((resolve) => { releaseA = resolve; });
+          if (calls === 1) {
+            await new Promise<void>((resolve) => { release = resolve; arrived(); });
+            if (firstResult) return firstResult;
+          }
           return defaults.email.send(req, signal);
         },
       };
@@ -31,6 +34,17 @@ test('a stalled worker whose lease expired is fenced out; the effect happens onc
     },
   });
   t.after(() => h.close());
+  return { h, held, release: () => release() };
+}
+
+/**
+ * A worker that stalls past its lease must not act on a message another worker took over.
+ * Two handle() calls play two workers: A's provider call is held open, the clock passes A's lease,
+ * B claims the message (fence 2) and delivers it; then A's call returns and A tries to write.
+ */
+test('a stalled worker whose lease expired is fenced out; the effect happens once', async (t) => {
+  const clock = manualClock(new Date());
+  const { h, held, release: releaseA } = await withHeldFirstCall(t, clock);
 
   const record: SendRecord = {
     v: 1, id: randomUUID(), channel: 'email', to: 'stall@example.com', subject: 's', body: 'b',
@@ -40,7 +54,7 @@ test('a stalled worker whose lease expired is fenced out; the effect happens onc
   const incoming = { topic: h.topics.send('email'), value, headers: {} };
 
   const workerA = h.service.worker.handle('email', incoming);
-  while (calls === 0) await new Promise((r) => setTimeout(r, 10));
+  await held;
   // While A holds a live lease, a redelivered record is skipped, not processed twice.
   assert.equal(await h.service.worker.handle('email', incoming), 'skipped');
 
@@ -67,27 +81,7 @@ test('a stalled worker whose lease expired is fenced out; the effect happens onc
  */
 test('a fenced-out worker whose call failed permanently publishes no dead letter', async (t) => {
   const clock = manualClock(new Date());
-  let releaseA: () => void = () => {};
-  let calls = 0;
-  const h = await startDelivery({
-    clock,
-    leaseMs: 10_000,
-    providers: (defaults) => {
-      const gated: Provider = {
-        name: 'gated-email',
-        async send(req, signal) {
-          calls += 1;
-          if (calls === 1) {
-            await new Promise<void>((resolve) => { releaseA = resolve; });
-            return { ok: false, reason: 'mailbox does not exist', retryable: false };
-          }
-          return defaults.email.send(req, signal);
-        },
-      };
-      return { ...defaults, email: gated } as Providers;
-    },
-  });
-  t.after(() => h.close());
+  const { h, held, release: releaseA } = await withHeldFirstCall(t, clock, { ok: false, reason: 'mailbox does not exist', retryable: false });
   h.service.relay.start();
 
   const record: SendRecord = {
@@ -96,7 +90,7 @@ test('a fenced-out worker whose call failed permanently publishes no dead letter
   };
   const incoming = { topic: h.topics.send('email'), value: Buffer.from(JSON.stringify(record)), headers: {} };
   const workerA = h.service.worker.handle('email', incoming);
-  while (calls === 0) await new Promise((r) => setTimeout(r, 10));
+  await held;
   clock.advance(10_001);
   assert.equal(await h.service.worker.handle('email', { ...incoming, topic: h.topics.retry('email') }), 'sent');
   releaseA();
