@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { BodyTimeoutError, MalformedOtlpError, PayloadTooLargeError } from '../errors';
+import { BodyTimeoutError, MalformedOtlpError } from '../errors';
+import { boundedChunks } from './bounded-chunks';
 
 /**
  * Reads the raw request body, failing as soon as it passes `maxBytes` (413) or is not complete
@@ -9,8 +10,7 @@ import { BodyTimeoutError, MalformedOtlpError, PayloadTooLargeError } from '../e
  */
 export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number, onBytes: (bytes: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const kept = boundedChunks(maxBytes, onBytes);
     let done = false;
     const finish = (err: Error | null, body?: Buffer) => {
       if (done) return;
@@ -24,17 +24,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     };
     const timer = setTimeout(() => finish(new BodyTimeoutError(timeoutMs)), timeoutMs);
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) return finish(new PayloadTooLargeError(maxBytes));
-      try {
-        onBytes(chunk.length);
-      } catch (err) {
-        return finish(err as Error);
-      }
-      chunks.push(chunk);
+      const stop = kept.add(chunk);
+      if (stop) finish(stop);
     };
     req.on('data', onData);
-    req.once('end', () => finish(null, Buffer.concat(chunks, size)));
+    req.once('end', () => finish(null, kept.concat()));
     req.once('aborted', () => finish(new MalformedOtlpError('The request was aborted')));
     req.once('error', () => finish(new MalformedOtlpError('The request body could not be read')));
   });

@@ -1,5 +1,6 @@
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
-import { MalformedOtlpError, PayloadTooLargeError, UnsupportedMediaError } from '../errors';
+import { MalformedOtlpError, UnsupportedMediaError } from '../errors';
+import { boundedChunks } from '../ingest/bounded-chunks';
 import { decodeAll, type OtlpFormat, type Signal } from './export-reader';
 import type { Decoded, LogRecord, SpanRecord } from './model';
 
@@ -28,8 +29,7 @@ export function contentEncodingOf(header: string | undefined): 'identity' | 'gzi
 export function inflate(body: Buffer, encoding: 'gzip' | 'deflate', maxBytes: number, onOutput: (bytes: number) => void = () => undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const z: Gunzip | Inflate = encoding === 'gzip' ? createGunzip() : createInflate();
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const output = boundedChunks(maxBytes, onOutput);
     let failed = false;
     const fail = (err: Error) => {
       if (failed) return;
@@ -39,18 +39,12 @@ export function inflate(body: Buffer, encoding: 'gzip' | 'deflate', maxBytes: nu
     };
     z.on('data', (chunk: Buffer) => {
       if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) return fail(new PayloadTooLargeError(maxBytes));
-      try {
-        onOutput(chunk.length);
-      } catch (err) {
-        return fail(err as Error);
-      }
-      chunks.push(chunk);
+      const stop = output.add(chunk);
+      if (stop) fail(stop);
     });
     z.on('error', () => fail(new MalformedOtlpError(`The body is not valid ${encoding} data`)));
     z.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, size));
+      if (!failed) resolve(output.concat());
     });
     z.end(body);
   });
