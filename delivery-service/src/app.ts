@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Channel } from '@ca/contracts';
-import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { CheckFailed, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import { createOutboxRelay } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
@@ -56,7 +56,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   // consumer to have joined its group, which can take a session timeout after a crash.
   app.use(healthRouter('delivery-service', {
     postgres: async () => { await db.raw('select 1'); },
-    consumers: async () => { if (!consumers.ready()) throw new Error('joining consumer groups'); },
+    consumers: async () => { if (!consumers.ready()) throw new CheckFailed('joining consumer groups'); },
   }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));

@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
-import { createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
@@ -57,7 +57,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       if (settings.outboxStuckSeconds === 0) return;
       const oldest = await oldestDueOutboxRow(db, clock.now());
       const ageSeconds = oldest ? (clock.now().getTime() - oldest.getTime()) / 1000 : 0;
-      if (ageSeconds > settings.outboxStuckSeconds) throw new Error(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
+      if (ageSeconds > settings.outboxStuckSeconds) throw new CheckFailed(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
     },
   }));
   app.use(requestTrace());
