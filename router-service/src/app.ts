@@ -15,6 +15,8 @@ import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
+import { templatesRouter } from './templates/templates-router';
+import { usersRouter } from './users/users-router';
 import { requestTrace } from './tracing/request-trace';
 import { httpsOnly } from './transport/https-only';
 
@@ -73,6 +75,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
+  app.use('/v1/users', usersRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
+  app.use('/v1/templates', templatesRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;

@@ -133,3 +133,62 @@ export class ApiKeyNotFound extends HttpProblem {
     super(404, 'API_KEY_NOT_FOUND', 'API key not found', `No API key with id ${id}`);
   }
 }
+
+export class UserNotFound extends HttpProblem {
+  constructor(userId: string) {
+    super(404, 'USER_NOT_FOUND', 'User not found', `No user with id ${userId}`);
+  }
+}
+
+export class TemplateNotFound extends HttpProblem {
+  constructor(templateId: string, version?: number) {
+    super(404, 'TEMPLATE_NOT_FOUND', 'Template not found', `No template ${templateId}${version === undefined ? '' : ` version ${version}`}`);
+  }
+}
+
+export class TemplateExists extends HttpProblem {
+  constructor(templateId: string, version: number) {
+    super(409, 'TEMPLATE_EXISTS', 'Template already exists', `Template ${templateId} exists (version ${version}); PUT makes a new version`, { version });
+  }
+}
+
+/** The template does not parse (Liquid syntax), or names a filter or tag that is not allowed. */
+export class TemplateInvalid extends HttpProblem {
+  constructor(readonly errors: FieldError[]) {
+    super(400, 'TEMPLATE_INVALID', 'Template invalid', `${errors.length} invalid variant(s)`, { errors });
+  }
+}
+
+/** Strict rendering: every variable the variant uses must be in templateParams. */
+export class TemplateParamsMissing extends HttpProblem {
+  constructor(readonly missing: string[]) {
+    super(400, 'TEMPLATE_PARAMS_MISSING', 'Template parameters missing', `Missing templateParams: ${missing.join(', ')}`, { missing });
+  }
+}
+
+/**
+ * A notification that cannot go out as asked, and why: reason `unknown_user`, `unknown_template`,
+ * `no_address`, `opted_out_channel`, `opted_out_category`, `no_variant`. Never a silent drop.
+ */
+export class NotificationUndeliverable extends HttpProblem {
+  constructor(readonly reason: string, detail: string) {
+    super(422, 'NOTIFICATION_UNDELIVERABLE', 'Notification cannot be delivered', detail, { reason });
+  }
+}
+
+/** The rendered text breaks a channel limit (SMS segments, WhatsApp/push length, email subject). */
+export class RenderedTooLong extends HttpProblem {
+  constructor(detail: string, extensions: Record<string, unknown>) {
+    super(422, 'RENDERED_MESSAGE_TOO_LONG', 'Rendered message too long', detail, extensions);
+  }
+}
+
+/** Per-user (or per user and template) limit, policy `reject`. RateLimit fields as in api-key-rate-limit.ts. */
+export class UserRateLimited extends HttpProblem {
+  constructor(policy: { name: string; limit: number; windowSeconds: number }, retryAfterSeconds: number) {
+    const retry = String(Math.max(1, retryAfterSeconds));
+    super(429, 'USER_RATE_LIMITED', 'Too many notifications for this user',
+      `At most ${policy.limit} per ${policy.windowSeconds} s (policy ${policy.name}); retry after the time in Retry-After`, { policy: policy.name },
+      { 'Retry-After': retry, 'RateLimit-Policy': `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`, RateLimit: `"${policy.name}";r=0;t=${retry}` });
+  }
+}

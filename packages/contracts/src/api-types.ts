@@ -47,3 +47,59 @@ export interface AcceptedView {
   traceId: string;
   links: { self: string; trace: string | null };
 }
+
+/** Template categories no user can opt out of (a password reset must always reach its user). */
+export const MANDATORY_CATEGORIES: ReadonlySet<string> = new Set(['security']);
+
+/** router-service PUT/GET /v1/users/:userId: a recipient profile. */
+export interface UserView {
+  userId: string;
+  /** Several per channel allowed; a send uses the first one of its channel. */
+  addresses: Record<Channel, string[]>;
+  /** BCP 47 tag (e.g. `de-AT`): picks the template's locale variant (fallback chain in the README). */
+  locale: string | null;
+  /** IANA time zone (e.g. `Europe/Berlin`). */
+  timeZone: string | null;
+  preferences: { optOut: { channels: Channel[]; categories: string[] } };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One channel's text of a template; `html` only for email, `subject` for email (required) and push (title). */
+export interface TemplateChannelVariant {
+  subject?: string;
+  text: string;
+  html?: string;
+}
+
+/** A per-template rate limit per user: at most `limit` sends in `windowSeconds`, then reject (429) or defer. */
+export interface RateLimitPolicy {
+  limit: number;
+  windowSeconds: number;
+  onLimit: 'reject' | 'defer';
+}
+
+/** router-service POST/PUT/GET /v1/templates/:templateId (one version of a template). */
+export interface TemplateView {
+  templateId: string;
+  version: number;
+  category: string;
+  defaultLocale: string;
+  /** locale → channel → variant, e.g. { en: { sms: { text: 'Code {{ code }}' } } }. */
+  variants: Record<string, Partial<Record<Channel, TemplateChannelVariant>>>;
+  rateLimit: RateLimitPolicy | null;
+  createdAt: string;
+}
+
+/** router-service POST /v1/templates/:templateId/preview. */
+export interface TemplatePreview {
+  templateId: string;
+  version: number;
+  channel: Channel;
+  locale: string;
+  subject: string | null;
+  text: string;
+  html: string | null;
+  /** SMS only: how the text is encoded and how many segments it takes. */
+  sms: { encoding: 'GSM-7' | 'UCS-2'; segments: number; units: number } | null;
+}

@@ -21,6 +21,13 @@ export const ATTR = {
   fence: 'ca.lease.fence',
   /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
   tenantId: 'ca.tenant.id',
+  /** A notification's template and the version it rendered, and the locale variant used. */
+  templateId: 'ca.template.id',
+  templateVersion: 'ca.template.version',
+  templateLocale: 'ca.template.locale',
+  /** Which per-user rate-limit policy decided, and how (`accepted`, `rejected`, `deferred`). */
+  userRatePolicy: 'ca.user_rate.policy',
+  userRateOutcome: 'ca.user_rate.outcome',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -33,4 +40,5 @@ export const SPAN = {
   providerSend: 'provider.send',
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
+  render: 'template.render',
 } as const;
