@@ -14,6 +14,8 @@ import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
+import { userRatePolicyRouter } from './ratelimit/user-rate-policy-router';
+import { notificationsRouter } from './notifications/notifications-router';
 import { keysRouter } from './tenants/keys-router';
 import { templatesRouter } from './templates/templates-router';
 import { usersRouter } from './users/users-router';
@@ -77,6 +79,13 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   }));
   app.use('/v1/users', usersRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
   app.use('/v1/templates', templatesRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
+  app.use('/v1/notifications', notificationsRouter({
+    accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
+    bodyLimit: settings.bodyLimit,
+    onAccepted: () => relay.kick(),
+  }));
+  app.use('/v1/rate-policies', requireScope('read'), userRatePolicyRouter({ db, defaults: settings.userRateLimit }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;

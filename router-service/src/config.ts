@@ -38,6 +38,9 @@ interface Env {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
+  USER_RATE_LIMIT: number;
+  USER_RATE_WINDOW_SECONDS: number;
+  USER_RATE_ON_LIMIT: 'reject' | 'defer';
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -89,6 +92,10 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  // Notifications per user (all templates and channels) per window; a merchant may override it. 0 disables.
+  USER_RATE_LIMIT: Joi.number().integer().min(0).default(5),
+  USER_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
+  USER_RATE_ON_LIMIT: Joi.string().valid('reject', 'defer').default('reject'),
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -128,6 +135,7 @@ function toConfig(env: Env) {
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
+      userRateLimit: { limit: env.USER_RATE_LIMIT, windowSeconds: env.USER_RATE_WINDOW_SECONDS, onLimit: env.USER_RATE_ON_LIMIT },
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };

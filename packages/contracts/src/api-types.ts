@@ -39,6 +39,10 @@ export interface MessageView {
   attempts: AttemptView[];
   traceId: string;
   links: { self: string; trace: string | null };
+  /** Set for notifications (POST /v1/notifications); null for raw sends. */
+  userId?: string | null;
+  templateId?: string | null;
+  templateVersion?: number | null;
 }
 
 export interface AcceptedView {
@@ -46,6 +50,10 @@ export interface AcceptedView {
   status: 'pending';
   traceId: string;
   links: { self: string; trace: string | null };
+  /** POST /v1/notifications: the same id under the seed's name. */
+  notificationId?: string;
+  /** A notification over a per-user limit whose policy is `defer`: published no earlier than this. */
+  deferredUntil?: string;
 }
 
 /** Template categories no user can opt out of (a password reset must always reach its user). */

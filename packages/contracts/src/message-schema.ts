@@ -65,6 +65,8 @@ export interface SendMessageRequest {
   priority: Priority;
   correlationId?: string;
   metadata?: Record<string, string | number | boolean>;
+  /** Email only, set by the notification path from a template's HTML variant (raw sends have none). */
+  html?: string;
 }
 
 const recipient = Joi.alternatives().conditional('channel', {
@@ -124,6 +126,8 @@ export interface SendRecord {
   traceId: string;
   /** The merchant that sent it (absent only on records written before tenants existed). */
   tenantId?: string;
+  /** Email rendered from a template's HTML variant (notifications only); providers send it beside `body`. */
+  html?: string;
 }
 
 /** A JSON value PostgreSQL jsonb stores: no NUL and no lone surrogate in any key or string. */

@@ -4,12 +4,13 @@ import { HttpProblem } from '@ca/http';
 import { buildHeaders } from '@ca/outbox';
 import { inSpan, tracer, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
-import { DuplicateMessage, IdempotencyKeyInFlight, IdempotencyKeyReused, RateLimited, StorageUnavailable, isStorageUnavailable } from '../errors';
+import { DuplicateMessage, IdempotencyKeyInFlight, IdempotencyKeyReused, RateLimited, StorageUnavailable, UserRateLimited, isStorageUnavailable } from '../errors';
 import { duplicateOf } from '../dedup/content-dedup';
 import { contentHash, requestHash } from '../dedup/hashing';
 import { claimIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } from '../dedup/idempotency-keys';
 import { secondsToNextWindow } from '../ratelimit/recipient-rate-limit';
-import { storeAccepted } from './message-store';
+import { windowEndOf, type UserLimit } from '../ratelimit/user-rate-limit';
+import { storeAccepted, type NotificationFields } from './message-store';
 import { acceptedView } from './message-links';
 
 export interface AcceptDeps {
@@ -25,16 +26,27 @@ export interface Accepted {
   status: number;
   body: AcceptedView;
   replayed: boolean;
+  /** Notifications: each per-user limit and how much of it is left in its window (RateLimit fields). */
+  userLimits?: Array<{ limit: UserLimit; remaining: number; resetSeconds: number }>;
 }
+
+/** A notification resolved to a message (POST /v1/notifications): its row fields and per-user limits. */
+export interface NotificationAccept {
+  fields: NotificationFields;
+  limits: UserLimit[];
+}
+
+/** How many windows ahead a `defer` policy may push a notification before it is refused after all. */
+export const MAX_DEFER_WINDOWS = 50;
 
 /**
  * Accepts one validated message: after the commit it is durable (message row + outbox row),
  * whatever Kafka is doing. Duplicates are decided by PostgreSQL constraints, so the answer is the
  * same across any number of router processes.
  */
-export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string, tenantId: string): Promise<Accepted> {
+export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string, tenantId: string, notification?: NotificationAccept): Promise<Accepted> {
   try {
-    if (idempotencyKey === undefined) return await accept(deps, message, traceId, tenantId, undefined);
+    if (idempotencyKey === undefined) return await accept(deps, message, traceId, tenantId, undefined, notification);
     const claim = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: true }, async (span) => {
       const result = await claimIdempotencyKey(deps.db, {
         tenantId, key: idempotencyKey, hash: requestHash(message), now: deps.clock.now(), ttlSeconds: deps.settings.idempotencyTtlSeconds,
@@ -50,7 +62,7 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
       return { status: claim.status, body: claim.body, replayed: true };
     }
     try {
-      return await accept(deps, message, traceId, tenantId, { key: idempotencyKey, token: claim.token });
+      return await accept(deps, message, traceId, tenantId, { key: idempotencyKey, token: claim.token }, notification);
     } catch (err) {
       // Give the key back so the client may retry it; if even that fails the claim lapses by itself.
       await releaseIdempotencyKey(deps.db, idempotencyKey, claim.token).catch((releaseErr: unknown) => {
@@ -65,12 +77,12 @@ export async function acceptMessage(deps: AcceptDeps, message: SendMessageReques
   }
 }
 
-async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, tenantId: string, claim: { key: string; token: string } | undefined): Promise<Accepted> {
+async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: string, tenantId: string, claim: { key: string; token: string } | undefined, notification: NotificationAccept | undefined): Promise<Accepted> {
   const { db, clock, logger, topics, settings } = deps;
   const id = deps.newId();
   const now = clock.now();
   const recipientMasked = maskRecipient(message.channel, message.to);
-  const body = acceptedView(id, traceId, settings.traceViewUrl);
+  let body: AcceptedView = { ...acceptedView(id, traceId, settings.traceViewUrl), ...(notification ? { notificationId: id } : {}) };
   const topic = topics.send(message.channel);
   // Content dedup only without a key: a key is the client's explicit statement of identity, so
   // two keyed requests with the same text are two messages the client meant to send.
@@ -80,14 +92,17 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   // see storeAccepted. Its span is the route span, whose context the outbox row carries, so the
   // relay's publish (later, maybe in another process) joins this request's trace.
   const started = Date.now();
-  const outcome = await inSpan(SPAN.route, {
+  const limits = notification?.limits ?? [];
+  // Per-user limits with policy `defer`: a full window moves the notification to the next one (a
+  // statement per window tried, each atomic), published then through the outbox's not_before.
+  const storeAt = (at: Date) => inSpan(SPAN.route, {
     [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
     [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
   }, async () => {
     const record: SendRecord = {
       v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
       priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
-      createdAt: now.toISOString(), traceId, tenantId,
+      createdAt: now.toISOString(), traceId, tenantId, ...(message.html ? { html: message.html } : {}),
     };
     // Headers and trace context built by @ca/outbox, the one place records are shaped; the row
     // itself is written inside storeAccepted's statement (same columns as @ca/outbox's enqueue).
@@ -102,8 +117,22 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
     return storeAccepted(db, {
       id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
       ...(claim ? { key: { ...claim, body } } : {}),
+      ...(notification ? { notification: notification.fields, userLimits: limits, userLimitsAt: at, notBefore: at > now ? at : null } : {}),
     });
   });
+  let at = now;
+  let outcome = await storeAt(at);
+  for (let round = 1; outcome.kind === 'user_rate_limited'; round++) {
+    const hit = limits[outcome.limit]!;
+    const windowEnd = windowEndOf(at, hit.windowSeconds);
+    if (hit.onLimit === 'reject' || round >= MAX_DEFER_WINDOWS) {
+      logger.info('user rate limit reached', { policy: hit.name, onLimit: hit.onLimit, channel: message.channel, recipientMasked });
+      throw new UserRateLimited(hit, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000));
+    }
+    at = windowEnd;
+    body = { ...body, deferredUntil: at.toISOString() };
+    outcome = await storeAt(at);
+  }
   if (content) {
     // The dedup decision was made inside that statement; its span covers the same interval.
     tracer.startSpan(SPAN.dedup, {
@@ -124,6 +153,11 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   // We stalled past the claim's lock and another request took the key over: nothing was written.
   if (outcome.kind === 'key_taken_over') throw new IdempotencyKeyInFlight(1);
 
+  const userCounts = outcome.kind === 'accepted' ? outcome.userCounts : [];
+  const userLimits = limits.map((limit, i) => ({
+    limit, remaining: Math.max(0, limit.limit - (userCounts[i] ?? 0)), resetSeconds: Math.ceil((windowEndOf(at, limit.windowSeconds).getTime() - now.getTime()) / 1000),
+  }));
+  if (at > now) logger.info('notification deferred by a per-user limit', { messageId: id, deferredUntil: at.toISOString() });
   logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined });
-  return { status: 202, body, replayed: false };
+  return { status: 202, body, replayed: false, ...(notification ? { userLimits } : {}) };
 }

@@ -42,5 +42,8 @@ export async function readMessageView(deps: StatusDeps, id: string, tenantId: st
     attempts: (delivery?.attempts ?? []).map((a) => ({ ...a, error: a.error ? maskFreeText(a.error) : null })),
     traceId: row.trace_id,
     links: { self: selfLink(row.id), trace: traceLink(deps.settings.traceViewUrl, row.trace_id) },
+    userId: row.user_id,
+    templateId: row.template_id,
+    templateVersion: row.template_version,
   };
 }

@@ -4,6 +4,7 @@ import { ACCEPT_REFUSED_SQLSTATE } from '../db/migrations/0003-accept-refused';
 import { contentClaimCte, type SqlPart } from '../dedup/content-dedup';
 import { completeKeyCte } from '../dedup/idempotency-keys';
 import { recipientCountCte } from '../ratelimit/recipient-rate-limit';
+import { userCountCte, type UserLimit } from '../ratelimit/user-rate-limit';
 
 export interface MessageRow {
   id: string;
@@ -17,6 +18,18 @@ export interface MessageRow {
   trace_id: string;
   idempotency_key: string | null;
   created_at: Date;
+  user_id: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  html: string | null;
+}
+
+/** What a notification adds to its message row (POST /v1/notifications). */
+export interface NotificationFields {
+  userId: string;
+  templateId: string;
+  templateVersion: number;
+  html: string | null;
 }
 
 export interface AcceptInput {
@@ -32,9 +45,18 @@ export interface AcceptInput {
   content?: { hash: string; windowSeconds: number };
   /** With an Idempotency-Key: the claim taken before, completed in this statement. */
   key?: { key: string; token: string; body: AcceptedView };
+  notification?: NotificationFields;
+  /** Per-user limits, each counted in the window `userLimitsAt` falls in. */
+  userLimits?: UserLimit[];
+  userLimitsAt?: Date;
+  /** The outbox row waits until then (a deferred notification); null: due now. */
+  notBefore?: Date | null;
 }
 
-export type StoreOutcome = { kind: 'accepted' } | { kind: 'duplicate' } | { kind: 'rate_limited' } | { kind: 'key_taken_over' };
+export type StoreOutcome = { kind: 'accepted'; userCounts: number[] } | { kind: 'duplicate' } | { kind: 'rate_limited' } | { kind: 'key_taken_over' }
+  | { kind: 'user_rate_limited'; limit: number };
+
+const USER_REFUSAL = /user_rate_limited:(\d+)/;
 
 /**
  * Stores one accepted message in ONE statement (one round trip, autocommit, so atomic): content
@@ -49,39 +71,53 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   const parts: SqlPart[] = [];
   if (input.content) parts.push(contentClaimCte({ tenantId: input.tenantId, hash: input.content.hash, messageId: input.id, now: input.now, windowSeconds: input.content.windowSeconds }));
   parts.push(recipientCountCte({ tenantId: input.tenantId, channel: m.channel, to: m.to, now: input.now, limit: input.rateLimitPerMinute, after: input.content ? 'claim' : null }));
+  const userLimits = input.userLimits ?? [];
+  userLimits.forEach((l, i) => parts.push(userCountCte(i, { tenantId: input.tenantId, limit: l, at: input.userLimitsAt ?? input.now, after: input.content ? 'claim' : null })));
   const limit = input.rateLimitPerMinute > 0 ? input.rateLimitPerMinute : 0;
+  const n = input.notification;
   parts.push({
     sql: `msg AS (
-      INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at)
+      INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at,
+        user_id, template_id, template_version, html)
       SELECT CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text),
-        CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz)
+        CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text)
       FROM counted WHERE counted.count <= ?
       RETURNING id)`,
     bindings: [input.id, input.tenantId, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
-      m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, limit],
+      m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now,
+      n?.userId ?? null, n?.templateId ?? null, n?.templateVersion ?? null, n?.html ?? null, limit],
   });
   // Same columns and values as @ca/outbox's enqueue (not_before null: due now): the relay cannot tell the difference.
   parts.push({
     sql: `enqueued AS (
-      INSERT INTO outbox (topic, key, value, headers, created_at)
-      SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS timestamptz) FROM msg
+      INSERT INTO outbox (topic, key, value, headers, created_at, not_before)
+      SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM msg
       RETURNING id)`,
-    bindings: [input.outbox.topic, input.outbox.key, input.outbox.value, JSON.stringify(input.outbox.headers), input.now],
+    bindings: [input.outbox.topic, input.outbox.key, input.outbox.value, JSON.stringify(input.outbox.headers), input.now, input.notBefore ?? null],
   });
   const refusals = [`WHEN (SELECT count FROM counted) > ? THEN accept_refused('rate_limited')`];
   const refusalBindings: Knex.RawBinding[] = [limit > 0 ? limit : 2_147_483_647];
+  userLimits.forEach((l, i) => {
+    refusals.push(`WHEN (SELECT count FROM user_counted_${i}) > ? THEN accept_refused('user_rate_limited:${i}')`);
+    refusalBindings.push(l.limit);
+  });
   if (input.key) {
     parts.push(completeKeyCte({ ...input.key, tenantId: input.tenantId, messageId: input.id, status: 202, after: 'enqueued' }));
     refusals.push(`WHEN NOT EXISTS (SELECT 1 FROM completed) AND EXISTS (SELECT 1 FROM enqueued) THEN accept_refused('key_taken_over')`);
   }
   const sql = `WITH ${parts.map((p) => p.sql).join(',\n')}
-    SELECT (SELECT count(*) FROM enqueued)::int AS enqueued, CASE ${refusals.join(' ')} END AS refused`;
+    SELECT (SELECT count(*) FROM enqueued)::int AS enqueued, CASE ${refusals.join(' ')} END AS refused${userLimits.map((_, i) => `,
+      (SELECT count FROM user_counted_${i}) AS user_count_${i}`).join('')}`;
   try {
-    const result = await db.raw<{ rows: Array<{ enqueued: number }> }>(sql, [...parts.flatMap((p) => p.bindings), ...refusalBindings]);
-    return result.rows[0]?.enqueued === 1 ? { kind: 'accepted' } : { kind: 'duplicate' };
+    const result = await db.raw<{ rows: Array<Record<string, number>> }>(sql, [...parts.flatMap((p) => p.bindings), ...refusalBindings]);
+    const row = result.rows[0];
+    if (row?.enqueued !== 1) return { kind: 'duplicate' };
+    return { kind: 'accepted', userCounts: userLimits.map((_, i) => Number(row[`user_count_${i}`] ?? 0)) };
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     if (e.code !== ACCEPT_REFUSED_SQLSTATE) throw err;
+    const user = USER_REFUSAL.exec(String(e.message));
+    if (user) return { kind: 'user_rate_limited', limit: Number(user[1]) };
     return String(e.message).includes('rate_limited') ? { kind: 'rate_limited' } : { kind: 'key_taken_over' };
   }
 }

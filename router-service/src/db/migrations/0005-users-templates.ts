@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
  *                       locale, IANA time zone, opt-outs (channels, template categories)
  *   templates           one row per (tenant, template id, version): an update inserts version n+1,
  *                       old versions stay (a message names the version it rendered)
+ *   tenants.user_rate_limit  the merchant's per-user policy (null: the service default)
  *   user_rate_counters  fixed windows per (tenant, bucket = sha256 of user[+template] + window size),
  *                       expires_at so pruning keeps a 5-minute window for its whole length
  */
@@ -47,10 +48,14 @@ export const usersTemplates = {
       t.primary(['tenant_id', 'bucket', 'window_start']);
     });
 
+    // Per-merchant override of the per-user limit (null: USER_RATE_* settings).
+    await db.raw('ALTER TABLE tenants ADD COLUMN user_rate_limit jsonb');
+
     await db.raw(`ALTER TABLE messages
       ADD COLUMN user_id text,
       ADD COLUMN template_id text,
-      ADD COLUMN template_version integer`);
+      ADD COLUMN template_version integer,
+      ADD COLUMN html text`);
     // A user's history (erasure masks it; listings filter by it) without scanning the tenant's messages.
     await db.raw('CREATE INDEX messages_tenant_user_idx ON messages (tenant_id, user_id, created_at DESC) WHERE user_id IS NOT NULL');
     await db.raw('CREATE INDEX messages_tenant_template_idx ON messages (tenant_id, template_id, created_at DESC) WHERE template_id IS NOT NULL');
@@ -58,7 +63,8 @@ export const usersTemplates = {
   async down(db: Knex): Promise<void> {
     await db.raw('DROP INDEX IF EXISTS messages_tenant_template_idx');
     await db.raw('DROP INDEX IF EXISTS messages_tenant_user_idx');
-    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS user_id, DROP COLUMN IF EXISTS template_id, DROP COLUMN IF EXISTS template_version');
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS user_id, DROP COLUMN IF EXISTS template_id, DROP COLUMN IF EXISTS template_version, DROP COLUMN IF EXISTS html');
+    await db.raw('ALTER TABLE tenants DROP COLUMN IF EXISTS user_rate_limit');
     for (const table of ['user_rate_counters', 'templates', 'users']) await db.schema.dropTableIfExists(table);
   },
 };

@@ -1,0 +1,75 @@
+import express, { Router, type Response } from 'express';
+import { HTTP_HEADERS, type MessageView } from '@ca/contracts';
+import { principalOf, requireScope } from '../auth/authenticate';
+import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
+import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import type { Accepted } from '../messages/accept-message';
+import { readMessageView, type StatusDeps } from '../messages/message-status';
+import { traceOf } from '../tracing/request-trace';
+import { validateWith } from '../validation/validate-with';
+import { acceptNotification, type NotificationDeps } from './accept-notification';
+import { notificationSchema, type NotificationRequest } from './notification-schema';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** The seed's stored fields: GET /v1/notifications/:id. */
+export interface NotificationView {
+  notificationId: string;
+  userId: string | null;
+  type: string;
+  templateId: string | null;
+  templateVersion: number | null;
+  status: string;
+  priority: string;
+  correlationId: string | null;
+  createdAt: string;
+  lastAttemptedAt: string | null;
+  deliveryAttempts: number;
+  errorMessage: string | null;
+  traceId: string;
+  links: { self: string; message: string; trace: string | null };
+}
+
+export function notificationView(m: MessageView): NotificationView {
+  return {
+    notificationId: m.id, userId: m.userId ?? null, type: m.channel.toUpperCase(), templateId: m.templateId ?? null,
+    templateVersion: m.templateVersion ?? null, status: m.status.toUpperCase(), priority: m.priority.toUpperCase(),
+    correlationId: m.correlationId, createdAt: m.createdAt, lastAttemptedAt: m.lastAttemptedAt,
+    deliveryAttempts: m.deliveryAttempts, errorMessage: m.errorMessage, traceId: m.traceId,
+    links: { self: `/v1/notifications/${m.id}`, message: m.links.self, trace: m.links.trace },
+  };
+}
+
+/** RateLimit fields of the per-user policies, after the per-key ones apiRateLimit set (a List may hold several). */
+function setUserRateHeaders(res: Response, accepted: Accepted): void {
+  for (const { limit, remaining, resetSeconds } of accepted.userLimits ?? []) {
+    res.append('RateLimit-Policy', `"${limit.name}";q=${limit.limit};w=${limit.windowSeconds}`);
+    res.append('RateLimit', `"${limit.name}";r=${remaining};t=${resetSeconds}`);
+  }
+}
+
+/** POST /v1/notifications (the seed's request) and GET /v1/notifications/:id (the seed's fields). */
+export function notificationsRouter(deps: { accept: NotificationDeps; status: StatusDeps; bodyLimit: string; onAccepted: () => void }): Router {
+  const router = Router();
+
+  router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
+    if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
+    const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
+    if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
+    const request = validateWith<NotificationRequest>(notificationSchema, req.body);
+    const accepted = await acceptNotification(deps.accept, request, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
+    if (!accepted.replayed) deps.onAccepted();
+    else res.setHeader('Idempotent-Replayed', 'true');
+    setUserRateHeaders(res, accepted);
+    res.status(accepted.status).location(`/v1/notifications/${accepted.body.id}`).json({ ...accepted.body, notificationId: accepted.body.id });
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    const id = String(req.params.id);
+    if (!UUID.test(id)) throw new ValidationFailed([{ field: 'id', message: '"id" must be a valid UUID', type: 'string.guid' }]);
+    res.json(notificationView(await readMessageView(deps.status, id.toLowerCase(), principalOf(res).tenantId)));
+  });
+
+  return router;
+}
