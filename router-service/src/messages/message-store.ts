@@ -56,7 +56,7 @@ export interface AcceptInput {
 export type StoreOutcome = { kind: 'accepted'; userCounts: number[] } | { kind: 'duplicate' } | { kind: 'rate_limited' } | { kind: 'key_taken_over' }
   | { kind: 'user_rate_limited'; limit: number };
 
-const USER_REFUSAL = /user_rate_limited:(\d+)/;
+const USER_REFUSAL = /^user_rate_limited:(\d+)$/;
 
 /**
  * Stores one accepted message in ONE statement (one round trip, autocommit, so atomic): content
@@ -116,9 +116,12 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     if (e.code !== ACCEPT_REFUSED_SQLSTATE) throw err;
-    const user = USER_REFUSAL.exec(String(e.message));
+    // knex prefixes the server's message with the statement, which names every reason: the raised
+    // reason is what follows the last " - ".
+    const reason = String(e.message).split(' - ').pop() ?? '';
+    const user = USER_REFUSAL.exec(reason);
     if (user) return { kind: 'user_rate_limited', limit: Number(user[1]) };
-    return String(e.message).includes('rate_limited') ? { kind: 'rate_limited' } : { kind: 'key_taken_over' };
+    return reason === 'rate_limited' ? { kind: 'rate_limited' } : { kind: 'key_taken_over' };
   }
 }
 
