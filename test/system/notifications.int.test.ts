@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startSystem, waitFor } from '@ca/testing';
+
+interface Span { name: string; service: string; attributes: Record<string, unknown> }
+
+/**
+ * The seed's request, verbatim, through the whole system as `npm start` runs it: a user and a
+ * template, then POST /v1/notifications → 202 → sent, read back with the seed's fields, and the
+ * template rendering as a span of the same trace.
+ */
+test('seed request verbatim: POST /v1/notifications → sent, with the seed fields and a template.render span', async (t) => {
+  const system = await startSystem({ database: 'comm_aggregator_notify', env: { KAFKA_TOPIC_PREFIX: `ntf.${randomUUID().slice(0, 8)}.` } });
+  t.after(() => system.stop());
+  const { router, logging } = system.urls;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}` };
+  const put = (path: string, body: unknown, method = 'PUT') => fetch(`${router}${path}`, { method, headers, body: JSON.stringify(body) });
+
+  assert.equal((await put('/v1/users/user-42', { addresses: { sms: ['+14155550123'] }, locale: 'en-GB', timeZone: 'Europe/London' })).status, 201);
+  assert.equal((await put('/v1/templates/ORDER_SHIPPED_CONFIRMATION', {
+    variants: { en: { sms: { text: 'Your {{ itemName }} (order {{ orderId }}) has shipped.' } } },
+  }, 'POST')).status, 201);
+
+  // The seed's example, as written.
+  const res = await fetch(`${router}/v1/notifications`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      userId: 'user-42',
+      type: 'SMS',
+      templateId: 'ORDER_SHIPPED_CONFIRMATION',
+      templateParams: { orderId: 'ABC123', itemName: 'Laptop' },
+      priority: 'HIGH',
+      correlationId: 'order-ABC123',
+    }),
+  });
+  const accepted = (await res.json()) as { id: string; notificationId: string; traceId: string };
+  assert.equal(res.status, 202, JSON.stringify(accepted));
+
+  const view = await waitFor('the notification to be sent', async () => {
+    const r = await fetch(`${router}/v1/notifications/${accepted.notificationId}`, { headers });
+    const v = (await r.json()) as Record<string, unknown>;
+    return v.status === 'SENT' ? v : null;
+  }, 30_000, 100);
+  assert.equal(view.notificationId, accepted.id);
+  assert.equal(view.userId, 'user-42');
+  assert.equal(view.type, 'SMS');
+  assert.equal(view.templateId, 'ORDER_SHIPPED_CONFIRMATION');
+  assert.equal(view.templateVersion, 1);
+  assert.equal(view.priority, 'HIGH');
+  assert.equal(view.correlationId, 'order-ABC123');
+  assert.equal(view.deliveryAttempts, 1);
+  assert.equal(view.errorMessage, null);
+  assert.ok(typeof view.lastAttemptedAt === 'string' && typeof view.createdAt === 'string');
+
+  const missing = await fetch(`${router}/v1/notifications`, {
+    method: 'POST', headers,
+    body: JSON.stringify({ userId: 'user-42', type: 'SMS', templateId: 'ORDER_SHIPPED_CONFIRMATION', templateParams: { orderId: 'X' }, priority: 'LOW' }),
+  });
+  assert.equal(missing.status, 400);
+  assert.deepEqual(((await missing.json()) as { missing: string[] }).missing, ['itemName']);
+
+  const spans = await waitFor('the render span in the trace', async () => {
+    const r = await fetch(`${logging}/v1/traces/${accepted.traceId}`, { headers });
+    if (r.status !== 200) return null;
+    const trace = (await r.json()) as { spans: Span[] };
+    return trace.spans.some((s) => s.name === 'template.render') && trace.spans.some((s) => s.service === 'delivery-service') ? trace.spans : null;
+  }, 30_000, 200);
+  const render = spans.find((s) => s.name === 'template.render')!;
+  assert.equal(render.service, 'router-service');
+  assert.equal(render.attributes['ca.template.id'], 'ORDER_SHIPPED_CONFIRMATION');
+  assert.equal(render.attributes['ca.template.locale'], 'en');
+});
