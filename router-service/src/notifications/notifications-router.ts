@@ -41,11 +41,18 @@ export function notificationView(m: MessageView): NotificationView {
   };
 }
 
-/** RateLimit fields of the per-user policies, after the per-key ones apiRateLimit set (a List may hold several). */
+/**
+ * RateLimit fields of the per-user policies, after the per-key ones apiRateLimit set: each field is
+ * a List, joined into one header line (some clients read only the first line of a repeated header).
+ */
 function setUserRateHeaders(res: Response, accepted: Accepted): void {
+  const add = (name: string, item: string) => {
+    const prev = res.getHeader(name);
+    res.setHeader(name, prev === undefined ? item : `${String(prev)}, ${item}`);
+  };
   for (const { limit, remaining, resetSeconds } of accepted.userLimits ?? []) {
-    res.append('RateLimit-Policy', `"${limit.name}";q=${limit.limit};w=${limit.windowSeconds}`);
-    res.append('RateLimit', `"${limit.name}";r=${remaining};t=${resetSeconds}`);
+    add('RateLimit-Policy', `"${limit.name}";q=${limit.limit};w=${limit.windowSeconds}`);
+    add('RateLimit', `"${limit.name}";r=${remaining};t=${resetSeconds}`);
   }
 }
 
