@@ -9,6 +9,7 @@ import { createMessageStore } from './store/message-store';
 import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { erasureRoutes } from './api/erasure-routes';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -60,6 +61,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));
+  app.use(erasureRoutes(db));
   sealServiceApp(app, logger);
 
   return {

@@ -77,7 +77,10 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
-  app.use('/v1/users', usersRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
+  app.use('/v1/users', usersRouter({
+    db, clock, logger, bodyLimit: settings.bodyLimit,
+    delivery: { fetch: deps.fetch ?? globalThis.fetch, deliveryUrl: settings.deliveryUrl, timeoutMs: settings.deliveryTimeoutMs, serviceToken: settings.serviceToken },
+  }));
   app.use('/v1/templates', templatesRouter({ db, clock, logger, bodyLimit: settings.bodyLimit }));
   app.use('/v1/notifications', notificationsRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },

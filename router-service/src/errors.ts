@@ -192,3 +192,11 @@ export class UserRateLimited extends HttpProblem {
       { 'Retry-After': retry, 'RateLimit-Policy': `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`, RateLimit: `"${policy.name}";r=0;t=${retry}` });
   }
 }
+
+/** delivery-service could not mask its copy of a user's addresses: nothing was erased; retry the DELETE. */
+export class ErasureUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'ERASURE_UNAVAILABLE', 'Erasure unavailable', 'Delivery records could not be masked right now; nothing was erased. Retry the DELETE',
+      {}, { 'Retry-After': String(RETRY_STATUS_SECONDS) });
+  }
+}

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { startSystem, waitFor } from '@ca/testing';
 
 interface Span { name: string; service: string; attributes: Record<string, unknown> }
@@ -71,4 +72,18 @@ test('seed request verbatim: POST /v1/notifications → sent, with the seed fiel
   assert.equal(render.service, 'router-service');
   assert.equal(render.attributes['ca.template.id'], 'ORDER_SHIPPED_CONFIRMATION');
   assert.equal(render.attributes['ca.template.locale'], 'en');
+
+  // Erasure masks the address in both services' stored history; the notification still reads back.
+  assert.equal((await fetch(`${router}/v1/users/user-42`, { method: 'DELETE', headers })).status, 204);
+  const pg = new Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}` });
+  await pg.connect();
+  try {
+    const rows = await pg.query<{ r: string; d: string }>(
+      'SELECT r.recipient AS r, d.recipient AS d FROM router.messages r JOIN delivery.messages d USING (id) WHERE id = $1', [accepted.id]);
+    assert.deepEqual(rows.rows, [{ r: '+141*****123', d: '+141*****123' }]);
+  } finally {
+    await pg.end();
+  }
+  const after = await fetch(`${router}/v1/notifications/${accepted.id}`, { headers });
+  assert.equal(((await after.json()) as { status: string }).status, 'SENT');
 });

@@ -44,6 +44,11 @@ export async function findUser(db: Knex, tenantId: string, userId: string): Prom
   return row ? userView(row) : null;
 }
 
+/** Ids of the messages sent to a user (what delivery-service must mask too). */
+export async function userMessageIds(db: Knex, tenantId: string, userId: string): Promise<string[]> {
+  return db('messages').where({ tenant_id: tenantId, user_id: userId }).pluck('id');
+}
+
 /**
  * Erases a user: the profile (all addresses) goes, and every stored message sent to them keeps its
  * row (counts, statuses, template ids stay) with the recipient replaced by its masked form, all in

@@ -3,9 +3,11 @@ import type { Knex } from 'knex';
 import type { Logger } from '@ca/telemetry';
 import { principalOf, requireScope } from '../auth/authenticate';
 import type { Clock } from '../clock';
+import type { Fetch } from '../messages/delivery-client';
 import { UnsupportedMediaType, UserNotFound, ValidationFailed } from '../errors';
 import { validateWith } from '../validation/validate-with';
-import { eraseUser, findUser, putUser } from './user-store';
+import { eraseInDelivery } from './delivery-erasure';
+import { eraseUser, findUser, putUser, userMessageIds } from './user-store';
 import { USER_ID, userSchema, type UserInput } from './user-schema';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -17,7 +19,16 @@ function userIdOf(raw: unknown): string {
 }
 
 /** PUT/GET/DELETE /v1/users/:userId: recipient profiles of the key's merchant. */
-export function usersRouter(deps: { db: Knex; clock: Clock; logger: Logger; bodyLimit: string }): Router {
+export interface UsersRouterDeps {
+  db: Knex;
+  clock: Clock;
+  logger: Logger;
+  bodyLimit: string;
+  /** delivery-service, which holds its own copy of each message's recipient (masked on erasure). */
+  delivery: { fetch: Fetch; deliveryUrl: string; timeoutMs: number; serviceToken: string | null };
+}
+
+export function usersRouter(deps: UsersRouterDeps): Router {
   const router = Router();
 
   router.put('/:userId', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
@@ -37,7 +48,12 @@ export function usersRouter(deps: { db: Knex; clock: Clock; logger: Logger; body
 
   router.delete('/:userId', requireScope('send'), async (req, res) => {
     const userId = userIdOf(req.params.userId);
-    const masked = await eraseUser(deps.db, principalOf(res).tenantId, userId);
+    const tenantId = principalOf(res).tenantId;
+    if (!(await findUser(deps.db, tenantId, userId))) throw new UserNotFound(userId);
+    // delivery-service first: if it cannot mask, nothing is erased and a retried DELETE starts over.
+    // A message accepted for this user between the two steps keeps its address in delivery's row.
+    await eraseInDelivery(deps.delivery, await userMessageIds(deps.db, tenantId, userId));
+    const masked = await eraseUser(deps.db, tenantId, userId);
     if (masked === null) throw new UserNotFound(userId);
     deps.logger.info('user erased', { messagesMasked: masked });
     res.status(204).end();

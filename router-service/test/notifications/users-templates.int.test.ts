@@ -34,16 +34,32 @@ test('users: PUT creates then replaces, GET reads, invalid fields are all named,
   assert.equal((await call(h.url, 'GET', '/v1/users/nobody', AUTH)).body.code, 'USER_NOT_FOUND');
 });
 
-test('DELETE /v1/users/:id erases addresses and masks them in stored history, keeping the messages', async (t) => {
-  const h = await startRouter(t, { brokers: brokers() });
+test('DELETE /v1/users/:id erases addresses and masks them in stored history (router and delivery), keeping the messages', async (t) => {
+  let deliveryUp = false;
+  const erasures: string[][] = [];
+  const fetchStub: typeof fetch = async (input, init) => {
+    if (!deliveryUp) throw new TypeError('fetch failed');
+    assert.equal(String(input), `${h.settings.deliveryUrl}/internal/v1/erasures`);
+    erasures.push((JSON.parse(String(init?.body)) as { messageIds: string[] }).messageIds);
+    return new Response('{"masked":2}', { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+  const h = await startRouter(t, { brokers: brokers(), fetch: fetchStub });
   await putUser(h.url, 'user-42', USER_42);
   await postTemplate(h.url, 'ORDER_SHIPPED', ORDER_SHIPPED);
   for (const [type, orderId] of [['SMS', 'A1'], ['EMAIL', 'A2']] as const) {
     const r = await notify(h.url, { userId: 'user-42', type, templateId: 'ORDER_SHIPPED', templateParams: { orderId, itemName: 'Laptop' } });
     assert.equal(r.status, 202, JSON.stringify(r.body));
   }
+  const unavailable = await call(h.url, 'DELETE', '/v1/users/user-42', AUTH);
+  assert.equal(unavailable.status, 503, 'delivery cannot mask its copy: nothing is erased');
+  assert.equal(unavailable.body.code, 'ERASURE_UNAVAILABLE');
+  assert.equal((await call(h.url, 'GET', '/v1/users/user-42', AUTH)).status, 200);
+  assert.ok((await h.db('messages').pluck('recipient')).includes('+14155550100'));
+
+  deliveryUp = true;
   const erased = await call(h.url, 'DELETE', '/v1/users/user-42', AUTH);
   assert.equal(erased.status, 204);
+  assert.deepEqual(erasures.map((ids) => ids.sort()), [(await h.db('messages').pluck('id') as string[]).sort()]);
   const rows = await h.db('messages').select('recipient', 'user_id').orderBy('recipient') as Array<{ recipient: string; user_id: string }>;
   assert.deepEqual(rows.map((r) => r.recipient).sort(), ['+141*****100', 'j***e@example.com']);
   assert.ok(rows.every((r) => r.user_id === 'user-42'), 'history keeps who it was for');
