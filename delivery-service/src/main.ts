@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     logger,
     clock,
     random: Math.random,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults),
     settings: {
       workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       topicPrefix: config.kafka.topicPrefix,
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
       outbox: config.outbox,
       serviceToken: config.serviceToken,
+      adminToken: config.adminToken,
     },
   });
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the internal API is open to anyone who can reach this port');

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const htmlViewOpen = LOOPBACK.has(config.host);
   const service = buildLoggingService({
     store, logger, limits: config.ingest, serviceToken: config.serviceToken,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults), adminToken: config.adminToken,
     access: { read: { serviceToken: config.serviceToken, verifyKey }, htmlViewOpen },
   });
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the OTLP intake accepts spans from anyone who can reach this port');

@@ -5,6 +5,7 @@ import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
+import { createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
@@ -29,6 +30,8 @@ export interface RouterServiceDeps {
   newId?: () => string;
   /** Jitter of the relay's backoff. */
   random?: () => number;
+  /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
+  faults?: Faults;
 }
 
 export interface RouterService {
@@ -43,7 +46,11 @@ export interface RouterService {
 const PRUNE_EVERY_MS = 60_000;
 
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
-  const { db, producer, settings, logger, clock } = deps;
+  const { settings, logger, clock } = deps;
+  // Fault injection decorates the boundaries (database, producer); the units inside never know.
+  const faults = deps.faults ?? createFaults();
+  const db = withQueryLatency(deps.db, faults);
+  const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
   const app = createServiceApp();
@@ -64,6 +71,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
+  app.use(faultsAdminRouter({ faults, token: settings.adminToken, logger }));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));

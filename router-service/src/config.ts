@@ -1,4 +1,6 @@
 import Joi from 'joi';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults } from '@ca/faults/settings';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
 interface Env {
@@ -38,6 +40,8 @@ interface Env {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
+  FAULTS: string;
+  ADMIN_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -89,6 +93,10 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
+  FAULTS: Joi.string().allow('').default(''),
+  // A secret: no default. Unset: /admin/faults does not exist.
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -112,6 +120,7 @@ function toConfig(env: Env) {
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
+    faults: parseFaults(env.FAULTS),
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -128,6 +137,7 @@ function toConfig(env: Env) {
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
+      adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };
