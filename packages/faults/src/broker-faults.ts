@@ -29,11 +29,11 @@ export function withPublishFaults(producer: Producer, faults: Faults, random: ()
   };
   return {
     ...producer,
-    send: (record: ProducerRecord) => {
+    send: async (record: ProducerRecord) => {
       if (faults.rolls(FAULT.brokerPublishFailure, random)) fail(record.messages);
       return producer.send(record); // eslint-disable-line no-restricted-syntax -- the decorated producer is the relay's own
     },
-    sendBatch: (batch: ProducerBatch) => {
+    sendBatch: async (batch: ProducerBatch) => {
       if (faults.rolls(FAULT.brokerPublishFailure, random)) fail((batch.topicMessages ?? []).flatMap((t) => t.messages));
       return producer.sendBatch(batch); // eslint-disable-line no-restricted-syntax -- the decorated producer is the relay's own
     },
