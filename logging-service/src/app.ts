@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
-import { createFaults, faultsAdminRouter, unavailableWhileDown, type Faults } from '@ca/faults';
+import { FAULT, createFaults, faultsAdminRouter, unavailableWhileDown, type Faults } from '@ca/faults';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
@@ -51,7 +51,7 @@ export function buildLoggingService({
   // Only the system's own exporters may post spans and logs: forged spans never reach a waterfall.
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
   app.post(['/v1/traces', '/v1/logs'], unavailableWhileDown(faults));
-  app.use(faultsAdminRouter({ faults, token: adminToken, logger }));
+  app.use(faultsAdminRouter({ faults, token: adminToken, logger, supported: [FAULT.loggingDown] }));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
   app.use(traceRouter(store, access));
   sealServiceApp(app, logger);

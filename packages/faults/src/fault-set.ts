@@ -57,12 +57,29 @@ export interface FaultFieldError {
 
 export type Validated = { ok: true; value: FaultSet } | { ok: false; errors: FaultFieldError[] };
 
-/** Validates and normalises a set; switched-off values (0, false) are dropped, so "present" means "on". */
-export function validateFaultSet(input: unknown): Validated {
+/** The switch a key sets (`provider.outage.sms` → `provider.outage`). */
+export function faultNameOf(key: string): FaultName | undefined {
+  return Object.values(FAULT).find((name) => key === name || key.startsWith(`${name}.`));
+}
+
+/**
+ * Validates and normalises a set; switched-off values (0, false) are dropped, so "present" means
+ * "on". With `supported`, a switch the service does not act on is refused too (the admin API: a
+ * drill aimed at the wrong port must not look like it worked).
+ */
+export function validateFaultSet(input: unknown, supported?: readonly FaultName[]): Validated {
   const { value, error } = faultSetSchema.validate(input);
-  if (error) {
-    return { ok: false, errors: error.details.map((d) => ({ field: d.context?.key !== undefined ? String(d.context.key) : '(body)', message: d.message, type: d.type })) };
+  const errors: FaultFieldError[] = (error?.details ?? []).map((d) => ({ field: d.context?.key !== undefined ? String(d.context.key) : '(body)', message: d.message, type: d.type }));
+  if (supported && input && typeof input === 'object' && !Array.isArray(input)) {
+    for (const [key, raw] of Object.entries(input)) {
+      const name = faultNameOf(key);
+      const off = raw === 0 || raw === false; // switching off what does not apply is harmless
+      if (name && !off && !supported.includes(name)) {
+        errors.push({ field: key, message: `"${key}" has no effect on this service, which takes ${supported.join(', ')}`, type: 'fault.unsupported' });
+      }
+    }
   }
+  if (errors.length > 0) return { ok: false, errors };
   const out: FaultSet = {};
   for (const [k, v] of Object.entries(value as FaultSet)) if (v !== 0 && v !== false) out[k as FaultKey] = v;
   return { ok: true, value: out };

@@ -1,4 +1,4 @@
-export { FAULT, parseFaults, validateFaultSet, faultSetSchema, type FaultKey, type FaultName, type FaultSet, type FaultFieldError } from './fault-set';
+export { FAULT, faultNameOf, parseFaults, validateFaultSet, faultSetSchema, type FaultKey, type FaultName, type FaultSet, type FaultFieldError } from './fault-set';
 export { createFaults, type Faults } from './fault-registry';
 export { markFault, markActiveFault } from './mark-fault';
 export { AdminUnauthorized, FaultsInvalid, IntakeDownInjected } from './errors';

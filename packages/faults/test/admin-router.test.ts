@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { createServiceApp, sealServiceApp } from '@ca/http';
-import { createFaults, faultsAdminRouter } from '../src';
+import { FAULT, createFaults, faultsAdminRouter } from '../src';
 
 const TOKEN = 'admin-token-0123456789';
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined };
@@ -11,7 +11,8 @@ async function start(t: TestContext, token: string | null) {
   const faults = createFaults({ 'provider.outage': 0.5 });
   const warnings: string[] = [];
   const app = createServiceApp();
-  app.use(faultsAdminRouter({ faults, token, logger: { warn: (m) => warnings.push(m) } }));
+  const supported = [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency];
+  app.use(faultsAdminRouter({ faults, token, supported, logger: { warn: (m) => warnings.push(m) } }));
   sealServiceApp(app, quiet);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -45,10 +46,10 @@ test('a missing or wrong bearer gets 401 problem+json and changes nothing', asyn
 
 test('GET shows the set, PUT replaces it, DELETE clears it; each change is logged', async (t) => {
   const s = await start(t, TOKEN);
-  assert.deepEqual(await (await fetch(s.url, { headers: auth() })).json(), { faults: { 'provider.outage': 0.5 } });
+  assert.deepEqual(await (await fetch(s.url, { headers: auth() })).json(), { faults: { 'provider.outage': 0.5 }, supported: ['provider.outage', 'provider.latency_ms', 'broker.publish_failure', 'postgres.latency_ms'] });
   const put = await fetch(s.url, { method: 'PUT', headers: { ...auth(), ...json }, body: JSON.stringify({ 'broker.publish_failure': 1, 'provider.latency_ms.sms': 300, 'logging.down': false }) });
   assert.equal(put.status, 200);
-  assert.deepEqual(await put.json(), { faults: { 'broker.publish_failure': 1, 'provider.latency_ms.sms': 300 } });
+  assert.deepEqual(((await put.json()) as { faults: unknown }).faults, { 'broker.publish_failure': 1, 'provider.latency_ms.sms': 300 });
   assert.deepEqual(s.faults.current(), { 'broker.publish_failure': 1, 'provider.latency_ms.sms': 300 });
   const del = await fetch(s.url, { method: 'DELETE', headers: auth() });
   assert.equal(del.status, 204);
@@ -69,6 +70,10 @@ test('an invalid PUT is 400 FAULTS_INVALID naming every bad field, and the set i
   assert.equal(((await notJson.json()) as { code: string }).code, 'FAULTS_INVALID');
   const malformed = await fetch(s.url, { method: 'PUT', headers: { ...auth(), ...json }, body: '{"provider.outage":' });
   assert.equal(malformed.status, 400);
+  assert.deepEqual(s.faults.current(), { 'provider.outage': 0.5 });
+  const elsewhere = await fetch(s.url, { method: 'PUT', headers: { ...auth(), ...json }, body: JSON.stringify({ 'logging.down': true, 'provider.outage': 1 }) });
+  assert.equal(elsewhere.status, 400, 'a switch this service does not act on is refused, not silently kept');
+  assert.deepEqual(((await elsewhere.json()) as { errors: Array<{ field: string; type: string }> }).errors, [{ field: 'logging.down', type: 'fault.unsupported', message: '"logging.down" has no effect on this service, which takes provider.outage, provider.latency_ms, broker.publish_failure, postgres.latency_ms' }]);
   assert.deepEqual(s.faults.current(), { 'provider.outage': 0.5 });
   const post = await fetch(s.url, { method: 'POST', headers: auth() });
   assert.equal(post.status, 405);
