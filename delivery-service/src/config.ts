@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig } from '@ca/metrics/config';
 import { CHANNELS, type Channel } from '@ca/contracts';
 import type { HttpTimeouts } from '@ca/http';
 
@@ -22,6 +23,7 @@ export interface DeliveryConfig {
   shutdownTimeoutMs: number;
   /** Shared service credential callers of /internal must present; null leaves it open. */
   serviceToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const schema = Joi.object({
@@ -57,6 +59,7 @@ const schema = Joi.object({
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).unknown(true);
 
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
@@ -93,5 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     serviceVersion: e.SERVICE_VERSION,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serviceToken: e.SERVICE_TOKEN ?? null,
+    metrics: metricsConfig(e),
   });
 }

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { createIngestMetrics, metricsRoute, type MetricsSetup } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
@@ -20,6 +21,8 @@ export interface LoggingServiceDeps {
   serviceToken?: string | null;
   /** Who may read traces and logs; absent: open (store tests). */
   access?: TraceAccess;
+  /** GET /metrics (main.ts); absent: ingest counters record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 export interface LoggingService {
@@ -36,14 +39,16 @@ export function buildLoggingService({
   clock = { now: () => new Date() },
   serviceToken = null,
   access,
+  metrics,
 }: LoggingServiceDeps): LoggingService {
   // APM Server's aggregated metrics (metrics-apm.*.1m), written through the same store.
   const aggregator = createApmAggregator({ write: (docs) => store.write(docs), clock, logger });
   const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
+  if (metrics) app.use(metricsRoute(metrics.prometheus, { token: metrics.token }));
   // Only the system's own exporters may post spans and logs: forged spans never reach a waterfall.
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
-  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
+  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs), metrics: createIngestMetrics({ meter: metrics?.meter }) }));
   app.use(traceRouter(store, access));
   sealServiceApp(app, logger);
   return {

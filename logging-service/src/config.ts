@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig, type MetricsEnv } from '@ca/metrics/config';
 import type { HttpTimeouts } from '@ca/http';
 
 export interface Config {
@@ -26,12 +27,13 @@ export interface Config {
   environment: string;
   serviceVersion: string;
   shutdownTimeoutMs: number;
+  metrics: MetricsConfig;
 }
 
 const MiB = 1024 * 1024;
 
 /** process.env after validation and defaults (what the schema below produces). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number; HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
@@ -74,6 +76,7 @@ const schema = Joi.object<Env>({
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+  ...METRICS_ENV,
 })
   .unknown(true)
   .and('ELASTICSEARCH_USERNAME', 'ELASTICSEARCH_PASSWORD');
@@ -106,5 +109,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     environment: v.DEPLOYMENT_ENVIRONMENT,
     serviceVersion: v.SERVICE_VERSION,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    metrics: metricsConfig(v),
   });
 }

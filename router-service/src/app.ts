@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
-import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
+import { createRouterMetrics, metricsRoute, observeOutbox, type MetricsSetup } from '@ca/metrics';
+import { createOutboxRelay, oldestDueOutboxRow, outboxBacklog, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
@@ -29,6 +30,8 @@ export interface RouterServiceDeps {
   newId?: () => string;
   /** Jitter of the relay's backoff. */
   random?: () => number;
+  /** GET /metrics and the outbox gauges (main.ts); absent: instruments record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 export interface RouterService {
@@ -46,6 +49,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
+  const metrics = createRouterMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit });
+  let outboxGauges: { close(): void } | null = null;
+
   const app = createServiceApp();
   // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
   app.set('trust proxy', settings.trustProxy);
@@ -60,6 +66,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       if (ageSeconds > settings.outboxStuckSeconds) throw new CheckFailed(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
     },
   }));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use(requestTrace());
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
@@ -71,7 +78,10 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
     bodyLimit: settings.bodyLimit,
-    onAccepted: () => relay.kick(),
+    onAccepted: (accepted) => {
+      relay.kick();
+      metrics.recordAccepted(accepted);
+    },
   }));
   sealServiceApp(app, logger);
 
@@ -81,12 +91,21 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     relay,
     start() {
       relay.start();
+      const setup = deps.metrics;
+      if (setup && !outboxGauges) {
+        outboxGauges = observeOutbox({
+          meter: setup.meter, minIntervalMs: setup.pollMs, read: () => outboxBacklog(db, clock.now()),
+          onError: (err) => logger.debug('outbox gauges: read failed', { error: (err as Error).message }),
+        });
+      }
       pruneTimer ??= setInterval(() => {
         pruneExpired(db, clock.now()).catch((err: unknown) => logger.warn('pruning expired rows failed', { error: (err as Error).message }));
       }, PRUNE_EVERY_MS);
       pruneTimer.unref();
     },
     async close() {
+      outboxGauges?.close();
+      outboxGauges = null;
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
       await relay.stop();

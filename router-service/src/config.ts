@@ -1,7 +1,8 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsEnv } from '@ca/metrics/config';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
@@ -89,6 +90,7 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -109,6 +111,7 @@ function toConfig(env: Env) {
       environment: env.DEPLOYMENT_ENVIRONMENT,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
+    metrics: metricsConfig(env),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,

@@ -7,3 +7,5 @@ export * from './delivery-metrics';
 export * from './ingest-metrics';
 export * from './outbox-gauges';
 export * from './consumer-lag';
+export * from './metrics-config';
+export * from './metrics-setup';

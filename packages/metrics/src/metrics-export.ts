@@ -2,10 +2,7 @@ import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-
-/** Where metrics go (OTEL_METRICS_EXPORTER, comma-separated; `none` alone turns metrics off). */
-export const METRICS_EXPORTERS = ['prometheus', 'otlp', 'none'] as const;
-export type MetricsExporterName = (typeof METRICS_EXPORTERS)[number];
+import type { MetricsExporterName } from './metrics-config';
 
 export interface MetricsExportOptions {
   exporters: readonly MetricsExporterName[];
@@ -48,11 +45,3 @@ export function createMetricsExport(opts: MetricsExportOptions): MetricsExport {
   }
   return { readers, prometheus };
 }
-
-/** Parses OTEL_METRICS_EXPORTER ("prometheus,otlp"); config.ts has already validated the words. */
-export function parseMetricsExporters(raw: string): MetricsExporterName[] {
-  return raw.split(',').map((s) => s.trim()).filter((s): s is MetricsExporterName => (METRICS_EXPORTERS as readonly string[]).includes(s));
-}
-
-/** The joi pattern config.ts uses for OTEL_METRICS_EXPORTER. */
-export const METRICS_EXPORTERS_PATTERN = /^\s*(prometheus|otlp|none)(\s*,\s*(prometheus|otlp|none))*\s*$/;
