@@ -1,9 +1,10 @@
 import Joi from 'joi';
 // The settings module only (joi): config loads before telemetry patches express, pg and winston.
 import { parseFaults } from '@ca/faults/settings';
+import { METRICS_ENV, metricsConfig, type MetricsEnv } from '@ca/metrics/config';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
@@ -97,6 +98,7 @@ const envSchema = Joi.object<Env, true>({
   FAULTS: Joi.string().allow('').default(''),
   // A secret: no default. Unset: /admin/faults does not exist.
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -117,6 +119,7 @@ function toConfig(env: Env) {
       environment: env.DEPLOYMENT_ENVIRONMENT,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
+    metrics: metricsConfig(env),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
