@@ -1,7 +1,10 @@
 import Joi from 'joi';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults } from '@ca/faults/settings';
+import { METRICS_ENV, metricsConfig, type MetricsEnv } from '@ca/metrics/config';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
@@ -41,6 +44,8 @@ interface Env {
   USER_RATE_LIMIT: number;
   USER_RATE_WINDOW_SECONDS: number;
   USER_RATE_ON_LIMIT: 'reject' | 'defer';
+  FAULTS: string;
+  ADMIN_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -96,6 +101,11 @@ const envSchema = Joi.object<Env, true>({
   USER_RATE_LIMIT: Joi.number().integer().min(0).default(5),
   USER_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
   USER_RATE_ON_LIMIT: Joi.string().valid('reject', 'defer').default('reject'),
+  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
+  FAULTS: Joi.string().allow('').default(''),
+  // A secret: no default. Unset: /admin/faults does not exist.
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -116,9 +126,11 @@ function toConfig(env: Env) {
       environment: env.DEPLOYMENT_ENVIRONMENT,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
+    metrics: metricsConfig(env),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
+    faults: parseFaults(env.FAULTS),
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -136,6 +148,7 @@ function toConfig(env: Env) {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
       userRateLimit: { limit: env.USER_RATE_LIMIT, windowSeconds: env.USER_RATE_WINDOW_SECONDS, onLimit: env.USER_RATE_ON_LIMIT },
+      adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };

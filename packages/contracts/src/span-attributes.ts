@@ -28,6 +28,10 @@ export const ATTR = {
   /** Which per-user rate-limit policy decided, and how (`accepted`, `rejected`, `deferred`). */
   userRatePolicy: 'ca.user_rate.policy',
   userRateOutcome: 'ca.user_rate.outcome',
+  /** Which injected fault (packages/faults) bit here, e.g. `provider.outage`; see README "Failure scenarios". */
+  faultInjected: 'ca.fault.injected',
+  /** The delay an injected latency fault added, in ms. */
+  faultDelayMs: 'ca.fault.delay_ms',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -41,4 +45,6 @@ export const SPAN = {
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
   render: 'template.render',
+  /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
+  faultInjected: 'fault.injected',
 } as const;
