@@ -59,7 +59,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     consumers: async () => { if (!consumers.ready()) throw new CheckFailed('joining consumer groups'); },
   }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
-  app.use(statusRoutes(store));
+  app.use(statusRoutes(store, clock));
   sealServiceApp(app, logger);
 
   return {

@@ -21,6 +21,11 @@ export const ATTR = {
   fence: 'ca.lease.fence',
   /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
   tenantId: 'ca.tenant.id',
+  /** POST /v1/messages/batch: items in the request, and how many passed validation. */
+  batchItems: 'ca.batch.items',
+  batchValid: 'ca.batch.valid',
+  /** A cancel's outcome: canceled_locally, canceled_in_delivery, not_cancelable. */
+  cancelOutcome: 'ca.cancel.outcome',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -33,4 +38,7 @@ export const SPAN = {
   providerSend: 'provider.send',
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
+  batchValidate: 'batch.validate',
+  batchStore: 'batch.store',
+  cancel: 'message.cancel',
 } as const;
