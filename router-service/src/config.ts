@@ -43,6 +43,10 @@ interface Env extends MetricsEnv {
   SERVICE_TOKEN?: string;
   FAULTS: string;
   ADMIN_TOKEN?: string;
+  SCHEDULE_HORIZON_SECONDS: number;
+  BATCH_MAX_ITEMS: number;
+  CANCEL_SETTLE_MS: number;
+  BATCH_BODY_LIMIT: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -99,6 +103,13 @@ const envSchema = Joi.object<Env, true>({
   // A secret: no default. Unset: /admin/faults does not exist.
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
   ...METRICS_ENV,
+  // Furthest ahead a sendAt may lie (default 30 days).
+  SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
+  // Most items in one POST /v1/messages/batch.
+  BATCH_MAX_ITEMS: Joi.number().integer().min(1).max(10_000).default(1000),
+  // A cancel that meets an attempt in flight waits this long for its outcome, to answer 409 with it.
+  CANCEL_SETTLE_MS: Joi.number().integer().min(0).default(3000),
+  BATCH_BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('16mb'),
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -142,6 +153,10 @@ function toConfig(env: Env) {
       serviceToken: env.SERVICE_TOKEN ?? null,
       adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,
+      batchMaxItems: env.BATCH_MAX_ITEMS,
+      cancelSettleMs: env.CANCEL_SETTLE_MS,
+      batchBodyLimit: env.BATCH_BODY_LIMIT,
     },
   };
 }

@@ -25,6 +25,11 @@ export const ATTR = {
   faultInjected: 'ca.fault.injected',
   /** The delay an injected latency fault added, in ms. */
   faultDelayMs: 'ca.fault.delay_ms',
+  /** POST /v1/messages/batch: items in the request, and how many passed validation. */
+  batchItems: 'ca.batch.items',
+  batchValid: 'ca.batch.valid',
+  /** A cancel's outcome: canceled_locally, canceled_in_delivery, not_cancelable. */
+  cancelOutcome: 'ca.cancel.outcome',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -39,4 +44,7 @@ export const SPAN = {
   scheduleRetry: 'delivery.schedule_retry',
   /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
   faultInjected: 'fault.injected',
+  batchValidate: 'batch.validate',
+  batchStore: 'batch.store',
+  cancel: 'message.cancel',
 } as const;
