@@ -225,7 +225,8 @@ async function startSystem(name, env) {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   // stdout must keep draining even when not echoed, or the services block on a full pipe.
-  const deadline = Date.now() + 120_000;
+  // A busy box (other builds, tests) can take minutes to transpile and start four processes.
+  const deadline = Date.now() + 300_000;
   while (!/all services healthy/.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGTERM');
