@@ -60,6 +60,7 @@ async function runChild(on) {
     res.status(202).json({ id: String(n), status: 'pending' });
   });
   const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  process.on('SIGINT', () => process.exit(0)); // a normal exit, so --cpu-prof writes its profile
 }
 
 function cpuTicks(pid) {
