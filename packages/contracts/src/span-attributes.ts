@@ -26,6 +26,10 @@ export const ATTR = {
   batchValid: 'ca.batch.valid',
   /** A cancel's outcome: canceled_locally, canceled_in_delivery, not_cancelable. */
   cancelOutcome: 'ca.cancel.outcome',
+  /** Which injected fault (packages/faults) bit here, e.g. `provider.outage`; see README "Failure scenarios". */
+  faultInjected: 'ca.fault.injected',
+  /** The delay an injected latency fault added, in ms. */
+  faultDelayMs: 'ca.fault.delay_ms',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -41,4 +45,6 @@ export const SPAN = {
   batchValidate: 'batch.validate',
   batchStore: 'batch.store',
   cancel: 'message.cancel',
+  /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
+  faultInjected: 'fault.injected',
 } as const;

@@ -22,8 +22,8 @@ export interface MessagesRouterDeps {
   /** Body limit of POST /v1/messages/batch (up to batchMaxItems messages). */
   batchBodyLimit: string;
   batchMaxItems: number;
-  /** Called after each accepted message: wakes the outbox relay. */
-  onAccepted: () => void;
+  /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
+  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
 }
 
 /** POST /v1/messages, POST /v1/messages/batch, GET /v1/messages/:id, cancel (POST …/:id/cancel, DELETE …/:id). */
@@ -36,7 +36,7 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
     if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
     const message = await validateMessage(req.body);
     const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted();
+    if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId: principalOf(res).tenantId });
     else res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
   });
@@ -45,7 +45,10 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
   router.post('/batch', requireScope('send'), express.json({ limit: deps.batchBodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
     const result = await acceptBatch({ ...deps.accept, maxItems: deps.batchMaxItems }, req.body, traceOf(res).traceId, principalOf(res).tenantId);
-    if (result.accepted > 0) deps.onAccepted();
+    const items = (req.body as { messages: Array<{ channel: string }> }).messages;
+    for (const r of result.results) {
+      if ('message' in r && !r.replayed) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId });
+    }
     res.status(200).json(result);
   });
 
