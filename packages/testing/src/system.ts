@@ -117,7 +117,11 @@ export async function startSystem(opts: SystemOptions) {
       await between?.();
       const from = output.length;
       child = launch();
-      await healthy(from);
+      try {
+        await healthy(from);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- start-all output ---\n${output.slice(from).slice(-4000)}`);
+      }
     },
   };
 }
