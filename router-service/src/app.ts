@@ -87,12 +87,12 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock },
     cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
     bodyLimit: settings.bodyLimit,
+    batchBodyLimit: settings.batchBodyLimit,
+    batchMaxItems: settings.batchMaxItems,
     onAccepted: (accepted) => {
       relay.kick();
       metrics.recordAccepted(accepted);
     },
-    batchBodyLimit: settings.batchBodyLimit,
-    batchMaxItems: settings.batchMaxItems,
   }));
   sealServiceApp(app, logger);
 

@@ -41,12 +41,12 @@ interface Env extends MetricsEnv {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
-  FAULTS: string;
-  ADMIN_TOKEN?: string;
   SCHEDULE_HORIZON_SECONDS: number;
   BATCH_MAX_ITEMS: number;
   CANCEL_SETTLE_MS: number;
   BATCH_BODY_LIMIT: string;
+  FAULTS: string;
+  ADMIN_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -98,11 +98,6 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
-  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
-  FAULTS: Joi.string().allow('').default(''),
-  // A secret: no default. Unset: /admin/faults does not exist.
-  ADMIN_TOKEN: Joi.string().min(16).empty(''),
-  ...METRICS_ENV,
   // Furthest ahead a sendAt may lie (default 30 days).
   SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
   // Most items in one POST /v1/messages/batch.
@@ -110,6 +105,11 @@ const envSchema = Joi.object<Env, true>({
   // A cancel that meets an attempt in flight waits this long for its outcome, to answer 409 with it.
   CANCEL_SETTLE_MS: Joi.number().integer().min(0).default(3000),
   BATCH_BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('16mb'),
+  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
+  FAULTS: Joi.string().allow('').default(''),
+  // A secret: no default. Unset: /admin/faults does not exist.
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {

@@ -19,11 +19,11 @@ export interface MessagesRouterDeps {
   status: StatusDeps;
   cancel: CancelDeps;
   bodyLimit: string;
-  /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
-  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
   /** Body limit of POST /v1/messages/batch (up to batchMaxItems messages). */
   batchBodyLimit: string;
   batchMaxItems: number;
+  /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
+  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
 }
 
 /** POST /v1/messages, POST /v1/messages/batch, GET /v1/messages/:id, cancel (POST …/:id/cancel, DELETE …/:id). */
@@ -46,7 +46,9 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
     const result = await acceptBatch({ ...deps.accept, maxItems: deps.batchMaxItems }, req.body, traceOf(res).traceId, principalOf(res).tenantId);
     const items = (req.body as { messages: Array<{ channel: string }> }).messages;
-    for (const r of result.results) if (r.status === 202 && !('replayed' in r)) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId });
+    for (const r of result.results) {
+      if ('message' in r && !r.replayed) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId });
+    }
     res.status(200).json(result);
   });
 
