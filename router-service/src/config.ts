@@ -44,6 +44,10 @@ interface Env extends MetricsEnv {
   USER_RATE_LIMIT: number;
   USER_RATE_WINDOW_SECONDS: number;
   USER_RATE_ON_LIMIT: 'reject' | 'defer';
+  SCHEDULE_HORIZON_SECONDS: number;
+  BATCH_MAX_ITEMS: number;
+  CANCEL_SETTLE_MS: number;
+  BATCH_BODY_LIMIT: string;
   FAULTS: string;
   ADMIN_TOKEN?: string;
 }
@@ -101,6 +105,13 @@ const envSchema = Joi.object<Env, true>({
   USER_RATE_LIMIT: Joi.number().integer().min(0).default(5),
   USER_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
   USER_RATE_ON_LIMIT: Joi.string().valid('reject', 'defer').default('reject'),
+  // Furthest ahead a sendAt may lie (default 30 days).
+  SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
+  // Most items in one POST /v1/messages/batch.
+  BATCH_MAX_ITEMS: Joi.number().integer().min(1).max(10_000).default(1000),
+  // A cancel that meets an attempt in flight waits this long for its outcome, to answer 409 with it.
+  CANCEL_SETTLE_MS: Joi.number().integer().min(0).default(3000),
+  BATCH_BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('16mb'),
   // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
   FAULTS: Joi.string().allow('').default(''),
   // A secret: no default. Unset: /admin/faults does not exist.
@@ -150,6 +161,10 @@ function toConfig(env: Env) {
       userRateLimit: { limit: env.USER_RATE_LIMIT, windowSeconds: env.USER_RATE_WINDOW_SECONDS, onLimit: env.USER_RATE_ON_LIMIT },
       adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,
+      batchMaxItems: env.BATCH_MAX_ITEMS,
+      cancelSettleMs: env.CANCEL_SETTLE_MS,
+      batchBodyLimit: env.BATCH_BODY_LIMIT,
     },
   };
 }

@@ -43,11 +43,14 @@ export interface MessageView {
   userId?: string | null;
   templateId?: string | null;
   templateVersion?: number | null;
+  /** The requested send time (status `scheduled` until then), or null. */
+  sendAt?: string | null;
 }
 
 export interface AcceptedView {
   id: string;
-  status: 'pending';
+  /** `scheduled` when the request carried a future sendAt. */
+  status: 'pending' | 'scheduled';
   traceId: string;
   links: { self: string; trace: string | null };
   /** POST /v1/notifications: the same id under the seed's name. */
@@ -110,4 +113,20 @@ export interface TemplatePreview {
   html: string | null;
   /** SMS only: how the text is encoded and how many segments it takes. */
   sms: { encoding: 'GSM-7' | 'UCS-2'; segments: number; units: number } | null;
+}
+
+/** POST /v1/messages/:id/cancel (and DELETE /v1/messages/:id) when the message was canceled. */
+export interface CanceledView {
+  id: string;
+  status: 'canceled';
+  canceledAt: string;
+}
+
+/** What router-service tells delivery-service when it cancels a message delivery may not have seen yet. */
+export interface CancelRequest {
+  tenantId: string;
+  channel: Channel;
+  priority: Priority;
+  traceId: string;
+  createdAt: string;
 }

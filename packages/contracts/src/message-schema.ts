@@ -67,7 +67,15 @@ export interface SendMessageRequest {
   metadata?: Record<string, string | number | boolean>;
   /** Email only, set by the notification path from a template's HTML variant (raw sends have none). */
   html?: string;
+  /** RFC 3339 date-time: deliver no earlier than this (status `scheduled` until then). */
+  sendAt?: string;
 }
+
+/**
+ * RFC 3339 date-time with an explicit offset (`Z` or ±hh:mm), as `sendAt` takes it. Whether it is
+ * in the future and within the horizon is the router's check (it owns the clock).
+ */
+export const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 const recipient = Joi.alternatives().conditional('channel', {
   switch: [
@@ -106,6 +114,7 @@ export const sendMessageSchema = Joi.object<SendMessageRequest>({
   metadata: Joi.object()
     .pattern(/^[A-Za-z0-9_.-]{1,64}$/, [text(Joi.string(), CONTROL).max(LIMITS.metadataValue), Joi.number(), Joi.boolean()])
     .max(LIMITS.metadataKeys),
+  sendAt: Joi.string().pattern(RFC3339).messages({ 'string.pattern.base': '"sendAt" must be an RFC 3339 date-time with an offset (e.g. 2030-01-01T09:00:00Z)' }),
 })
   .required()
   .unknown(false)

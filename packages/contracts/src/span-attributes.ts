@@ -28,6 +28,11 @@ export const ATTR = {
   /** Which per-user rate-limit policy decided, and how (`accepted`, `rejected`, `deferred`). */
   userRatePolicy: 'ca.user_rate.policy',
   userRateOutcome: 'ca.user_rate.outcome',
+  /** POST /v1/messages/batch: items in the request, and how many passed validation. */
+  batchItems: 'ca.batch.items',
+  batchValid: 'ca.batch.valid',
+  /** A cancel's outcome: canceled_locally, canceled_in_delivery, not_cancelable. */
+  cancelOutcome: 'ca.cancel.outcome',
   /** Which injected fault (packages/faults) bit here, e.g. `provider.outage`; see README "Failure scenarios". */
   faultInjected: 'ca.fault.injected',
   /** The delay an injected latency fault added, in ms. */
@@ -45,6 +50,9 @@ export const SPAN = {
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
   render: 'template.render',
+  batchValidate: 'batch.validate',
+  batchStore: 'batch.store',
+  cancel: 'message.cancel',
   /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
   faultInjected: 'fault.injected',
 } as const;

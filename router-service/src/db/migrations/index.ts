@@ -4,6 +4,7 @@ import { tenants } from './0002-tenants';
 import { acceptRefused } from './0003-accept-refused';
 import { outboxClaims } from './0004-outbox-claims';
 import { usersTemplates } from './0005-users-templates';
+import { scheduling } from './0006-scheduling';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling]);
