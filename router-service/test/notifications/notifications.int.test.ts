@@ -29,7 +29,7 @@ test('the seed request is accepted: address and locale resolved, template render
   assert.deepEqual([row.user_id, row.template_id, row.template_version, row.correlation_id], ['user-42', 'ORDER_SHIPPED_CONFIRMATION', 1, 'corr-1']);
 
   h.service.relay.start();
-  const [record] = await readRecords(brokers(), [h.topics.send('sms')], 1);
+  const [record] = await readRecords(brokers(), [h.topics.lane('sms', 'high')], 1);
   assert.equal(JSON.parse(record!.value).body, 'Bestellung ABC123 versandt: Laptop');
 
   // After an update, new messages record the new version; the old message keeps its own.

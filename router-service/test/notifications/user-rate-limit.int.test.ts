@@ -75,6 +75,9 @@ test('defer: over the limit is accepted and published when the window allows (ou
   assert.deepEqual(answers.map((r) => r.status), [202, 202, 202, 202, 202]);
   assert.deepEqual(answers.map((r) => r.body.deferredUntil ?? null),
     [null, null, '2030-01-01T00:05:00.000Z', '2030-01-01T00:05:00.000Z', '2030-01-01T00:10:00.000Z']);
+  assert.deepEqual(answers.map((r) => r.body.status), ['pending', 'pending', 'scheduled', 'scheduled', 'scheduled']);
+  const sendAts = await h.db('messages').whereNotNull('send_at').pluck('send_at') as Date[];
+  assert.equal(sendAts.length, 3, 'a deferred notification is scheduled like a sendAt (its row has send_at)');
   const waiting = await h.db('outbox').whereNotNull('not_before').orderBy('id').pluck('not_before') as Date[];
   assert.deepEqual(waiting.map((d) => d.toISOString()), ['2030-01-01T00:05:00.000Z', '2030-01-01T00:05:00.000Z', '2030-01-01T00:10:00.000Z']);
 
