@@ -6,9 +6,15 @@ import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
 import { createMessageStore } from './store/message-store';
-import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
+import { createDeliveryWorker, DEFAULT_BREAKER, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { providerRoutes } from './api/provider-routes';
+import { createCredentialCipher } from './routing/credential-cipher';
+import { createProviderConfigStore } from './routing/provider-configs';
+import type { BreakerSettings } from './routing/circuit-breakers';
+import { DEFAULT_HEALTH } from './routing/provider-health';
+import { createSuppressionStore } from './store/suppressions';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -19,6 +25,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   clock: { now(): Date };
   random: () => number;
+  /** Tenant provider routes (README "Providers"): credentials key, circuit breakers, health. Absent: defaults, no credentials key. */
+  providerRouting?: { credentialsKey: string | null; breaker: BreakerSettings; cacheMs: number; slowMs: number };
   settings: {
     workerId: string;
     topicPrefix: string;
@@ -36,6 +44,9 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const { db, kafka, producer, logger, clock, settings } = deps;
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
+  const cipher = deps.providerRouting?.credentialsKey ? createCredentialCipher(deps.providerRouting.credentialsKey) : null;
+  const providerConfigs = createProviderConfigStore(db, cipher);
+  const suppressions = createSuppressionStore(db);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
@@ -48,6 +59,14 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     workerId: settings.workerId,
     maxBatch: 100,
     onEnqueued: () => relay.kick(),
+    routing: {
+      configs: providerConfigs,
+      cipher,
+      breaker: deps.providerRouting?.breaker ?? DEFAULT_BREAKER,
+      health: { ...DEFAULT_HEALTH, slowMs: deps.providerRouting?.slowMs ?? DEFAULT_HEALTH.slowMs },
+      cacheMs: deps.providerRouting?.cacheMs ?? 5_000,
+    },
+    suppressions,
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
 
@@ -60,6 +79,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(statusRoutes(store));
+  app.use(providerRoutes({ configs: providerConfigs, suppressions, routing: worker.routing, clock }));
   sealServiceApp(app, logger);
 
   return {
@@ -75,6 +95,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     async stop(): Promise<void> {
       await consumers.stop();
       await relay.stop();
+      worker.routing.close();
     },
   };
 }

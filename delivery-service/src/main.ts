@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const { seededRandom } = require('./providers/seeded-random') as typeof import('./providers/seeded-random');
   const { deliveryMigrations } = require('./db/migrations') as typeof import('./db/migrations');
   const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
+  const { createHttpSimProviders } = require('./providers/http-sim-provider') as typeof import('./providers/http-sim-provider');
 
   const logger = createLogger({ service: 'delivery-service', level: config.logLevel });
   await ensureDatabase(config.databaseUrl);
@@ -37,7 +38,11 @@ async function main(): Promise<void> {
     db,
     kafka,
     producer,
-    providers: createSimulatedProviders({ db, clock, random: seededRandom(config.simulatedProvider.seed), latencyMs: config.simulatedProvider.latencyMs, failureRate: config.simulatedProvider.failureRate }),
+    // With SIM_PROVIDER_URL (npm start): the simulated providers are the provider-sim process, a real network hop.
+    providers: config.simProviderUrl
+      ? createHttpSimProviders(config.simProviderUrl, clock)
+      : createSimulatedProviders({ db, clock, random: seededRandom(config.simulatedProvider.seed), latencyMs: config.simulatedProvider.latencyMs, failureRate: config.simulatedProvider.failureRate }),
+    providerRouting: { credentialsKey: config.providers.credentialsKey, breaker: config.providers.breaker, cacheMs: config.providers.routeCacheMs, slowMs: config.providers.slowMs },
     logger,
     clock,
     random: Math.random,

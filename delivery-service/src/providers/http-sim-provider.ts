@@ -1,5 +1,5 @@
-import type { Channel } from '@ca/contracts';
-import type { Provider, ProviderLookup, ProviderRequest, ProviderResult } from './provider';
+import { CHANNELS, type Channel } from '@ca/contracts';
+import type { Provider, Providers, ProviderLookup, ProviderRequest, ProviderResult } from './provider';
 import { retryAfterMs } from './network-errors';
 
 /**
@@ -34,4 +34,9 @@ export function createHttpSimProvider(name: string, channel: Channel, baseUrl: s
       return { found: true, providerMessageId: body.id };
     },
   };
+}
+
+/** Every channel's default provider, reached at provider-sim. */
+export function createHttpSimProviders(baseUrl: string, clock: { now(): Date }): Providers {
+  return Object.freeze(Object.fromEntries(CHANNELS.map((channel) => [channel, createHttpSimProvider(`simulated-${channel}`, channel, baseUrl, clock)])) as Record<Channel, Provider>);
 }
