@@ -31,7 +31,8 @@ export function createProviderHealth(s: HealthSettings = DEFAULT_HEALTH): Provid
   return {
     record(ok, ms) {
       samples += 1;
-      errorRate = samples === 1 ? (ok ? 0 : 1) : s.alpha * (ok ? 0 : 1) + (1 - s.alpha) * errorRate;
+      // A new provider starts from a healthy prior (error rate 0), so one early failure cannot condemn it.
+      errorRate = s.alpha * (ok ? 0 : 1) + (1 - s.alpha) * errorRate;
       latencyMs = samples === 1 ? ms : s.alpha * ms + (1 - s.alpha) * latencyMs;
       if (samples < s.minSamples) return;
       if (!degraded && (errorRate > s.degradeAbove || latencyMs > s.slowMs)) degraded = true;
