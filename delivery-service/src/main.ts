@@ -4,7 +4,8 @@ import { loadConfig } from './config';
 import { DEFAULT_INSTRUMENTATIONS } from '@ca/telemetry/src/instrumentations';
 
 const config = loadConfig(process.env);
-process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
+// undici too: provider adapters call out with fetch, and every provider call gets an HTTP client span.
+process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= `${DEFAULT_INSTRUMENTATIONS},undici`;
 // Telemetry first: express, kafkajs, pg and winston are required only after the SDK patched them.
 const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
 const telemetry = startTelemetry({
