@@ -13,6 +13,7 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { providersRouter } from './providers/providers-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
@@ -73,6 +74,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
+  app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;

@@ -133,3 +133,10 @@ export class ApiKeyNotFound extends HttpProblem {
     super(404, 'API_KEY_NOT_FOUND', 'API key not found', `No API key with id ${id}`);
   }
 }
+
+/** Provider routes and suppressions live in delivery-service; it did not answer in time. */
+export class DeliveryUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'DELIVERY_UNAVAILABLE', 'Delivery service unavailable', 'Provider routes and suppressions cannot be read or changed right now; retry later', {}, { 'Retry-After': '5' });
+  }
+}
