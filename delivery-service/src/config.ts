@@ -1,6 +1,9 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig } from '@ca/metrics/config';
 import { CHANNELS, type Channel } from '@ca/contracts';
 import type { HttpTimeouts } from '@ca/http';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults, type FaultSet } from '@ca/faults/settings';
 
 /** Every setting of delivery-service; README's configuration table lists the same. */
 export interface DeliveryConfig {
@@ -26,6 +29,11 @@ export interface DeliveryConfig {
   simProviderUrl: string | null;
   /** Tenant provider routes: credentials key (AES-256-GCM, base64 of 32 bytes; null: credentials cannot be stored), breakers, health. */
   providers: { credentialsKey: string | null; routeCacheMs: number; slowMs: number; breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; rollingWindowMs: number } };
+  /** Faults injected from the start (FAULTS; README "Failure scenarios"). */
+  faults: FaultSet;
+  /** Bearer token of /admin/faults; null: the endpoint does not exist. */
+  adminToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const schema = Joi.object({
@@ -69,6 +77,9 @@ const schema = Joi.object({
   CIRCUIT_VOLUME_THRESHOLD: Joi.number().integer().min(1).default(10),
   CIRCUIT_RESET_MS: Joi.number().integer().min(10).default(30_000),
   CIRCUIT_WINDOW_MS: Joi.number().integer().min(100).default(10_000),
+  FAULTS: Joi.string().allow('').default(''),
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).unknown(true);
 
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
@@ -113,5 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
       slowMs: e.PROVIDER_SLOW_MS,
       breaker: { errorThresholdPercentage: e.CIRCUIT_ERROR_THRESHOLD_PERCENT, volumeThreshold: e.CIRCUIT_VOLUME_THRESHOLD, resetTimeoutMs: e.CIRCUIT_RESET_MS, rollingWindowMs: e.CIRCUIT_WINDOW_MS },
     },
+    faults: parseFaults(e.FAULTS),
+    adminToken: e.ADMIN_TOKEN ?? null,
+    metrics: metricsConfig(e),
   });
 }

@@ -13,6 +13,8 @@ import { HttpProblem } from '@ca/http';
  *   (any other DB error)    outage       handler throws: offset not committed, the partition waits and retries
  *   MESSAGE_NOT_FOUND       (HTTP 404)   GET /internal/v1/messages/:id for an id never consumed
  *   INVALID_MESSAGE_ID      (HTTP 400)   the id is not a uuid
+ *   INVALID_CANCEL_REQUEST  (HTTP 400)   POST /internal/v1/messages/:id/cancel with a malformed body
+ *   MESSAGE_NOT_CANCELABLE  (HTTP 409)   cancel after a provider call (body: the current status)
  */
 export class PermanentDeliveryError extends Error {
   readonly code = 'PROVIDER_PERMANENT';
@@ -49,3 +51,6 @@ export const credentialsKeyMissing = () => new HttpProblem(409, 'CREDENTIALS_KEY
 export const providerRouteNotFound = (channel: string) => new HttpProblem(404, 'PROVIDER_ROUTE_NOT_FOUND', 'Provider route not found', `No provider route for channel ${channel}`);
 export const suppressionNotFound = () => new HttpProblem(404, 'SUPPRESSION_NOT_FOUND', 'Suppression not found', 'That address is not on the suppression list');
 export const unknownChannel = (channel: string) => new HttpProblem(404, 'UNKNOWN_CHANNEL', 'Unknown channel', `No channel named ${channel.slice(0, 40)}`);
+export const invalidCancelRequest = (detail: string) => new HttpProblem(400, 'INVALID_CANCEL_REQUEST', 'Invalid cancel request', detail);
+export const messageNotCancelable = (status: string) =>
+  new HttpProblem(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled', `The message is ${status}`, { status });

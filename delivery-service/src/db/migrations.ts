@@ -120,6 +120,26 @@ const outbox = {
 };
 
 /**
+ * Cancel and priority lanes (issue 9): a cancel that arrives before the send record leaves a
+ * tombstone row (status canceled, no recipient or body: it never had them), so recipient and body
+ * become nullable; the outbox gets @ca/outbox's lane column.
+ */
+const cancelLanes = {
+  name: '004_cancel_lanes',
+  async up(db: Knex) {
+    await db.raw('ALTER TABLE messages ALTER COLUMN recipient DROP NOT NULL, ALTER COLUMN body DROP NOT NULL');
+    await db.raw('ALTER TABLE messages ADD COLUMN IF NOT EXISTS canceled_at timestamptz');
+    await createOutboxTable(db);
+  },
+  async down(db: Knex) {
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS canceled_at');
+    await db.raw('DROP INDEX IF EXISTS outbox_lane_id_idx');
+    await db.raw('DROP INDEX IF EXISTS outbox_not_before_idx');
+    await db.raw('ALTER TABLE outbox DROP COLUMN IF EXISTS lane');
+  },
+};
+
+/**
  * Real providers (issue 11): each tenant's providers per channel (credentials sealed with
  * AES-256-GCM, never stored in clear), the per-tenant suppression list, and the ledger's pin — the
  * provider a call for this message may have reached, so a retry after an ambiguous failure goes to
@@ -164,4 +184,4 @@ const providers = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants, outbox, providers]);
+export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers]);

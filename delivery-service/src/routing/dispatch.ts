@@ -9,7 +9,8 @@ import type { SuppressionStore } from '../store/suppressions';
 import { classifyFailure } from '../worker/classify-outcome';
 import type { Candidate, ProviderRouting } from './provider-router';
 
-export type DispatchOutcome = { ok: true; providerMessageId: string } | { ok: false; failure: DeliveryError };
+/** `provider`: the provider that sent it, or the last one tried (null: none was called). */
+export type DispatchOutcome = ({ ok: true; providerMessageId: string } | { ok: false; failure: DeliveryError }) & { provider: string | null };
 
 /** What one provider call told us, for the failover rules. */
 type CallOutcome =
@@ -96,7 +97,7 @@ export function createDispatcher(deps: DispatchDeps) {
       };
       if (tenantId && deps.suppressions && (await deps.suppressions.isSuppressed(tenantId, record.channel, record.to))) {
         decide('suppressed', []);
-        return { ok: false, failure: new PermanentDeliveryError('recipient is on the tenant suppression list (an earlier hard bounce or invalid address)') };
+        return { ok: false, provider: null, failure: new PermanentDeliveryError('recipient is on the tenant suppression list (an earlier hard bounce or invalid address)') };
       }
       const req: ProviderRequest = { idempotencyKey: record.id, channel: record.channel, to: record.to, subject: record.subject, body: record.body, ...(tenantId ? { tenantId } : {}) };
       const route = await deps.routing.route(tenantId, record.channel);
@@ -122,35 +123,35 @@ export function createDispatcher(deps: DispatchDeps) {
           if (id) {
             path.push(`${c.name}:lookup_found`);
             decide('lookup_found', path);
-            return { ok: true, providerMessageId: id };
+            return { ok: true, provider: c.name, providerMessageId: id };
           }
         }
         if (prePin && pinned !== c.name && !(await deps.pinProvider(record.id, claim.fence, c.name))) {
-          return { ok: false, failure: new TransientDeliveryError('fenced: another worker owns this message') };
+          return { ok: false, provider: c.name, failure: new TransientDeliveryError('fenced: another worker owns this message') };
         }
         const outcome = await call(c, req, record);
         path.push(`${c.name}:${outcome.kind}`);
         switch (outcome.kind) {
           case 'sent':
             decide(path.length > 1 ? 'sent_after_failover' : 'sent', path);
-            return { ok: true, providerMessageId: outcome.providerMessageId };
+            return { ok: true, provider: c.name, providerMessageId: outcome.providerMessageId };
           case 'permanent':
             if (outcome.result.badRecipient && tenantId && deps.suppressions) {
               await deps.suppressions.add(tenantId, { channel: record.channel, recipient: record.to, reason: outcome.result.reason, provider: c.name, messageId: record.id }, deps.clock.now());
             }
             decide(outcome.result.badRecipient ? 'permanent_bad_recipient' : 'permanent', path);
-            return { ok: false, failure: classifyFailure(outcome.result) };
+            return { ok: false, provider: c.name, failure: classifyFailure(outcome.result) };
           case 'ambiguous': {
             // It may have accepted: never a second provider. Ask it, else retry it (and only it).
             const id = await lookup(c, req);
             if (id) {
               path.push(`${c.name}:lookup_found`);
               decide('lookup_found', path);
-              return { ok: true, providerMessageId: id };
+              return { ok: true, provider: c.name, providerMessageId: id };
             }
             if (route.routed && !prePin && pinned !== c.name) await deps.pinProvider(record.id, claim.fence, c.name);
             decide('retry_same_provider', path);
-            return { ok: false, failure: new TransientDeliveryError(`${c.name}: ${outcome.reason} (outcome unknown: retrying the same provider)`) };
+            return { ok: false, provider: c.name, failure: new TransientDeliveryError(`${c.name}: ${outcome.reason} (outcome unknown: retrying the same provider)`) };
           }
           case 'circuit_open':
             last = { ok: false, retryable: true, notAccepted: true, reason: `${c.name}: circuit open` };
@@ -166,10 +167,10 @@ export function createDispatcher(deps: DispatchDeps) {
       if (path.every((p) => p.endsWith(':circuit_open'))) {
         // Every circuit is open: not the message's fault, so wait for the half-open trial without using an attempt.
         decide('all_circuits_open', path);
-        return { ok: false, failure: new RateLimitedDeliveryError('every provider circuit is open', deps.circuitRetryMs) };
+        return { ok: false, provider: candidates.at(-1)?.name ?? null, failure: new RateLimitedDeliveryError('every provider circuit is open', deps.circuitRetryMs) };
       }
       decide(candidates.length > 1 ? 'failover_exhausted' : 'not_accepted', path);
-      return { ok: false, failure: classifyFailure(last ?? { ok: false, retryable: true, reason: 'no provider configured' }) };
+      return { ok: false, provider: candidates.at(-1)?.name ?? null, failure: classifyFailure(last ?? { ok: false, retryable: true, reason: 'no provider configured' }) };
     },
   };
 }

@@ -1,4 +1,6 @@
+import { metrics as otel, type Meter } from '@opentelemetry/api';
 import type { Channel } from '@ca/contracts';
+import { METER_NAME } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
 import type { Provider, Providers } from '../providers/provider';
 import { createBreaker, type BreakerSettings, type ProviderBreaker } from './circuit-breakers';
@@ -45,7 +47,11 @@ export interface ProviderRoutingDeps {
   clock: { now(): Date };
   random: () => number;
   logger: Logger;
+  /** Where the circuit metrics go (default: the global meter). */
+  meter?: Meter;
 }
+
+const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 interface Slot {
   version: string;
@@ -59,6 +65,18 @@ function unusable(name: string): Provider {
 export function createProviderRouting(deps: ProviderRoutingDeps): ProviderRouting {
   const slots = new Map<string, Slot>();
   const routeCache = new Map<string, { at: number; configs: ProviderConfig[] }>();
+  // Circuit state per provider as a gauge (0 closed, 1 half-open, 2 open) and its transitions as a counter.
+  const meter = deps.meter ?? otel.getMeter(METER_NAME);
+  const transitions = meter.createCounter('ca.provider.circuit.transitions', { description: 'Circuit breaker state changes, by provider and new state', unit: '{transition}' });
+  const gauge = meter.createObservableGauge('ca.provider.circuit.state', { description: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open', unit: '{state}' });
+  const labels = (key: string) => {
+    const [tenant, channel, provider] = key.split('/');
+    return { tenant: tenant ?? '', channel: channel ?? '', provider: provider ?? '' };
+  };
+  const observe = (result: import('@opentelemetry/api').ObservableResult) => {
+    for (const [key, slot] of slots) result.observe(STATE_VALUE[slot.candidate.breaker.state()], labels(key));
+  };
+  gauge.addCallback(observe);
 
   function slotFor(key: string, version: string, make: () => Provider, weight: number, breakerSettings: BreakerSettings = deps.breaker): Candidate {
     const existing = slots.get(key);
@@ -68,7 +86,12 @@ export function createProviderRouting(deps: ProviderRoutingDeps): ProviderRoutin
     }
     // Health and circuit survive a config edit (same provider key); the adapter is rebuilt.
     const breaker = existing?.candidate.breaker ?? createBreaker(key, breakerSettings);
-    if (!existing) breaker.onStateChange((state) => deps.logger.warn('provider circuit changed state', { provider: key, state }));
+    if (!existing) {
+      breaker.onStateChange((state) => {
+        transitions.add(1, { ...labels(key), state });
+        deps.logger.warn('provider circuit changed state', { provider: key, state });
+      });
+    }
     const candidate: Candidate = { name: key.split('/').pop()!, provider: make(), breaker, health: existing?.candidate.health ?? createProviderHealth(deps.health), weight };
     slots.set(key, { version, candidate });
     return candidate;
@@ -112,6 +135,7 @@ export function createProviderRouting(deps: ProviderRoutingDeps): ProviderRoutin
       return [...slots.entries()].map(([key, s]) => ({ key, state: s.candidate.breaker.state() }));
     },
     close() {
+      gauge.removeCallback(observe);
       for (const s of slots.values()) s.candidate.breaker.shutdown();
       slots.clear();
     },
