@@ -34,3 +34,4 @@ export type DeliveryError = PermanentDeliveryError | TransientDeliveryError | Ra
 
 export const messageNotFound = (id: string) => new HttpProblem(404, 'MESSAGE_NOT_FOUND', 'Message not found', `No delivery record for message ${id}`);
 export const invalidMessageId = () => new HttpProblem(400, 'INVALID_MESSAGE_ID', 'Invalid message id', 'The message id must be a UUID');
+export const invalidMessageIds = () => new HttpProblem(400, 'INVALID_MESSAGE_IDS', 'Invalid message ids', 'Send { "ids": [...] }: at most 1000 message UUIDs');

@@ -16,6 +16,10 @@ import { messagesRouter } from './messages/messages-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
+import { campaignsRouter } from './campaigns/campaigns-router';
+import { createCampaignDispatcher, type CampaignDispatcher } from './campaigns/campaign-dispatcher';
+import { consoleStatic } from './console/console-static';
+import { sessionRouter } from './console/session-router';
 import { httpsOnly } from './transport/https-only';
 
 export interface RouterServiceDeps {
@@ -34,6 +38,7 @@ export interface RouterServiceDeps {
 export interface RouterService {
   app: Express;
   relay: OutboxRelay;
+  dispatcher: CampaignDispatcher;
   /** Starts the outbox relay and the periodic pruning of expired dedup/idempotency/rate rows. */
   start(): void;
   /** Stops background work (waits for the relay's in-flight batch). Does not close db or producer: the caller owns them. */
@@ -45,6 +50,11 @@ const PRUNE_EVERY_MS = 60_000;
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+
+  const dispatcher = createCampaignDispatcher({
+    db, clock, logger, topics: topicsFor(settings.topicPrefix), fetch: deps.fetch ?? globalThis.fetch, onEnqueued: () => relay.kick(),
+    settings: { ...settings.campaigns, deliveryUrl: settings.deliveryUrl, deliveryTimeoutMs: settings.deliveryTimeoutMs, serviceToken: settings.serviceToken },
+  });
 
   const app = createServiceApp();
   // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
@@ -64,6 +74,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
+  app.use('/console', consoleStatic(settings.console.dir));
+  // The console's sign-in: before authentication, it is how a browser gets its session.
+  app.use('/v1/session', sessionRouter({ db, clock, logger, ttlSeconds: settings.console.sessionTtlSeconds }));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
@@ -73,14 +86,17 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
   }));
+  app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;
   return {
     app,
     relay,
+    dispatcher,
     start() {
       relay.start();
+      dispatcher.start();
       pruneTimer ??= setInterval(() => {
         pruneExpired(db, clock.now()).catch((err: unknown) => logger.warn('pruning expired rows failed', { error: (err as Error).message }));
       }, PRUNE_EVERY_MS);
@@ -89,6 +105,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     async close() {
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
+      await dispatcher.stop();
       await relay.stop();
     },
   };

@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { MessageStore } from '../store/message-store';
-import { invalidMessageId, messageNotFound } from '../errors';
+import { invalidMessageId, invalidMessageIds, messageNotFound } from '../errors';
 
+const MAX_IDS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -16,6 +17,12 @@ export function statusRoutes(store: MessageStore): Router {
     const view = await store.view(id.toLowerCase());
     if (!view) throw messageNotFound(id);
     res.json(view);
+  });
+  // Many messages' statuses at once (router-service's campaign counts): { ids: [...] } → { statuses: [{ id, status }] }.
+  router.post('/internal/v1/message-statuses', express.json({ limit: '64kb' }), async (req, res) => {
+    const ids = (req.body as { ids?: unknown } | undefined)?.ids;
+    if (!Array.isArray(ids) || ids.length > MAX_IDS || !ids.every((id) => typeof id === 'string' && UUID.test(id))) throw invalidMessageIds();
+    res.json({ statuses: await store.statuses(ids.map((id: string) => id.toLowerCase())) });
   });
   return router;
 }
