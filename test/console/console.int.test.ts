@@ -110,14 +110,14 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
   await page.getByRole('button', { name: 'Create key' }).click();
   const shown = await page.getByLabel('Key').inputValue();
   assert.match(shown, /^ca_live_/);
-  await page.getByRole('cell', { name: 'console test key' }).waitFor();
+  await page.getByRole('cell', { name: 'console test key', exact: true }).waitFor();
   await shot(page, 'api-keys');
   await page.getByRole('button', { name: 'I have stored it' }).click();
   assert.equal(await page.getByLabel('Key', { exact: true }).count(), 0, 'the secret is not shown again');
   const acmeKeyPrefix = shown.slice(0, 16);
 
   // New campaign: draft → CSV with 2 bad rows of 50 → report.
-  await page.getByRole('link', { name: 'Campaigns' }).click();
+  await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
   await page.getByRole('link', { name: 'New campaign' }).click();
   await page.getByLabel('Campaign name').fill('Spring sale');
   await page.getByLabel('Channel').selectOption('email');
@@ -151,7 +151,7 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
   await shot(page, 'campaign-detail');
 
   // One message's trace: the waterfall from logging-service, with the delivery attempt in it.
-  const [trace] = await Promise.all([a.waitForEvent('page'), page.getByRole('link', { name: 'waterfall for line 2' }).click()]);
+  const [trace] = await Promise.all([a.waitForEvent('page'), page.getByRole('link', { name: 'waterfall for line 2', exact: true }).click()]);
   await waitFor('the message trace with its delivery attempt', async () => {
     await trace.reload();
     return (await trace.content()).includes('delivery.attempt');
@@ -162,7 +162,7 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
 
   // Campaign list at phone width: no sideways scrolling of the page.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.getByRole('link', { name: 'Campaigns' }).click();
+  await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
   await page.getByRole('link', { name: 'Spring sale' }).waitFor();
   assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'fits 390 px');
   await shot(page, 'campaigns-phone');
