@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import Joi from 'joi';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults } from '@ca/faults/settings';
+import { METRICS_ENV, metricsConfig, type MetricsEnv } from '@ca/metrics/config';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
@@ -44,6 +47,8 @@ interface Env {
   KIBANA_URL: string;
   CAMPAIGN_BATCH_SIZE: number;
   CAMPAIGN_POLL_MS: number;
+  FAULTS: string;
+  ADMIN_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -103,6 +108,11 @@ const envSchema = Joi.object<Env, true>({
   // Recipients turned into messages (+ outbox rows) per transaction when a campaign runs.
   CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
   CAMPAIGN_POLL_MS: Joi.number().integer().min(50).default(1000),
+  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
+  FAULTS: Joi.string().allow('').default(''),
+  // A secret: no default. Unset: /admin/faults does not exist.
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -123,9 +133,11 @@ function toConfig(env: Env) {
       environment: env.DEPLOYMENT_ENVIRONMENT,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
+    metrics: metricsConfig(env),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
+    faults: parseFaults(env.FAULTS),
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -145,6 +157,7 @@ function toConfig(env: Env) {
       console: { dir: env.CONSOLE_DIR, sessionTtlSeconds: env.CONSOLE_SESSION_TTL_SECONDS },
       kibanaUrl: env.KIBANA_URL.replace(/\/+$/, ''),
       campaigns: { batchSize: env.CAMPAIGN_BATCH_SIZE, pollMs: env.CAMPAIGN_POLL_MS },
+      adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
     },
   };

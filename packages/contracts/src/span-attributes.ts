@@ -21,6 +21,10 @@ export const ATTR = {
   fence: 'ca.lease.fence',
   /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
   tenantId: 'ca.tenant.id',
+  /** Which injected fault (packages/faults) bit here, e.g. `provider.outage`; see README "Failure scenarios". */
+  faultInjected: 'ca.fault.injected',
+  /** The delay an injected latency fault added, in ms. */
+  faultDelayMs: 'ca.fault.delay_ms',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -33,4 +37,6 @@ export const SPAN = {
   providerSend: 'provider.send',
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
+  /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
+  faultInjected: 'fault.injected',
 } as const;

@@ -64,3 +64,22 @@ export async function oldestDueOutboxRow(db: Knex, now: Date): Promise<Date | nu
     .first<{ oldest: Date | null } | undefined>(db.raw('min(greatest(created_at, coalesce(not_before, created_at))) as oldest'));
   return row?.oldest ?? null;
 }
+
+/**
+ * The outbox's backlog in one scan (the metrics gauges read it, throttled): rows publishable now,
+ * rows waiting for their not_before, and how long the oldest publishable row has waited (seconds).
+ */
+export async function outboxBacklog(db: Knex, now: Date): Promise<{ due: number; scheduled: number; oldestDueAgeSeconds: number }> {
+  const { rows } = await db.raw<{ rows: Array<{ due: string; scheduled: string; oldest: Date | null }> }>(`
+    SELECT count(*) FILTER (WHERE not_before IS NULL OR not_before <= :now) AS due,
+           count(*) FILTER (WHERE not_before > :now) AS scheduled,
+           min(greatest(created_at, coalesce(not_before, created_at))) FILTER (WHERE not_before IS NULL OR not_before <= :now) AS oldest
+      FROM outbox`, { now });
+  const row = rows[0];
+  const oldest = row?.oldest ? new Date(row.oldest) : null;
+  return {
+    due: Number(row?.due ?? 0),
+    scheduled: Number(row?.scheduled ?? 0),
+    oldestDueAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0,
+  };
+}

@@ -16,8 +16,8 @@ export interface MessagesRouterDeps {
   accept: AcceptDeps;
   status: StatusDeps;
   bodyLimit: string;
-  /** Called after each accepted message: wakes the outbox relay. */
-  onAccepted: () => void;
+  /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
+  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
 }
 
 /** POST /v1/messages and GET /v1/messages/:id. */
@@ -30,7 +30,7 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
     if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
     const message = await validateMessage(req.body);
     const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted();
+    if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId: principalOf(res).tenantId });
     else res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
   });
