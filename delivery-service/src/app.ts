@@ -74,7 +74,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   }));
   if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
-  app.use(statusRoutes(store));
+  app.use(statusRoutes(store, clock));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);
 

@@ -96,8 +96,11 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
-    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock },
+    cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
     bodyLimit: settings.bodyLimit,
+    batchBodyLimit: settings.batchBodyLimit,
+    batchMaxItems: settings.batchMaxItems,
     onAccepted: (accepted) => {
       relay.kick();
       metrics.recordAccepted(accepted);

@@ -47,6 +47,10 @@ interface Env extends MetricsEnv {
   KIBANA_URL: string;
   CAMPAIGN_BATCH_SIZE: number;
   CAMPAIGN_POLL_MS: number;
+  SCHEDULE_HORIZON_SECONDS: number;
+  BATCH_MAX_ITEMS: number;
+  CANCEL_SETTLE_MS: number;
+  BATCH_BODY_LIMIT: string;
   FAULTS: string;
   ADMIN_TOKEN?: string;
 }
@@ -108,6 +112,13 @@ const envSchema = Joi.object<Env, true>({
   // Recipients turned into messages (+ outbox rows) per transaction when a campaign runs.
   CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
   CAMPAIGN_POLL_MS: Joi.number().integer().min(50).default(1000),
+  // Furthest ahead a sendAt may lie (default 30 days).
+  SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
+  // Most items in one POST /v1/messages/batch.
+  BATCH_MAX_ITEMS: Joi.number().integer().min(1).max(10_000).default(1000),
+  // A cancel that meets an attempt in flight waits this long for its outcome, to answer 409 with it.
+  CANCEL_SETTLE_MS: Joi.number().integer().min(0).default(3000),
+  BATCH_BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('16mb'),
   // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
   FAULTS: Joi.string().allow('').default(''),
   // A secret: no default. Unset: /admin/faults does not exist.
@@ -159,6 +170,10 @@ function toConfig(env: Env) {
       campaigns: { batchSize: env.CAMPAIGN_BATCH_SIZE, pollMs: env.CAMPAIGN_POLL_MS },
       adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,
+      batchMaxItems: env.BATCH_MAX_ITEMS,
+      cancelSettleMs: env.CANCEL_SETTLE_MS,
+      batchBodyLimit: env.BATCH_BODY_LIMIT,
     },
   };
 }

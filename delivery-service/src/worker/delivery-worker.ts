@@ -171,7 +171,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const trace = currentTraceHeaders(context.active());
     const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
-    const event = { channel: record.channel, provider: provider.name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
+    // The channel's provider names the series (a per-tenant route, when there is one, should name its own).
+    const event = { channel: record.channel, provider: providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');

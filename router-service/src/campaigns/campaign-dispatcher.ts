@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
 import { enqueue, type OutboxRecord } from '@ca/outbox';
 import { currentTraceHeaders, tracer, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
@@ -47,6 +47,9 @@ interface QueuedRow {
  * (SKIP LOCKED between dispatchers, state checked under the row lock). The campaign row is held
  * FOR SHARE meanwhile, so a cancel waits for the batch or the batch sees the cancel.
  *
+ * Campaign messages go out on the LOW priority lane: a bulk send never delays a merchant's
+ * transactional (medium/high) messages.
+ *
  * It also keeps the campaign counts current: the delivery status of in-flight recipients is read
  * from delivery-service in batches and stored once terminal (a terminal status never changes).
  */
@@ -82,7 +85,7 @@ export function createCampaignDispatcher(deps: CampaignDispatcherDeps): Campaign
           root: true,
           attributes: {
             [ATTR.messageId]: id, [ATTR.channel]: campaign.channel, [ATTR.recipientMasked]: maskRecipient(campaign.channel, row.recipient),
-            [ATTR.route]: deps.topics.send(campaign.channel), [ATTR.tenantId]: campaign.tenant_id, [ATTR.priority]: 'low',
+            [ATTR.route]: deps.topics.lane(campaign.channel, 'low'), [ATTR.tenantId]: campaign.tenant_id, [ATTR.priority]: 'low',
           },
         });
         spans.push(span);
@@ -99,7 +102,7 @@ export function createCampaignDispatcher(deps: CampaignDispatcherDeps): Campaign
           createdAt: now.toISOString(), traceId, tenantId: campaign.tenant_id, ...(subject !== undefined ? { subject } : {}),
         };
         records.push({
-          topic: deps.topics.send(campaign.channel), key: recordKey(campaign.channel, row.recipient), value: JSON.stringify(record),
+          topic: deps.topics.lane(campaign.channel, 'low'), lane: LANE_ORDER.low, key: recordKey(campaign.channel, row.recipient), value: JSON.stringify(record),
           headers: { [HEADERS.messageId]: id, [HEADERS.channel]: campaign.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: campaign.tenant_id },
           traceHeaders: traced ? currentTraceHeaders(trace.setSpan(ROOT_CONTEXT, span)) : null, traceId,
         });

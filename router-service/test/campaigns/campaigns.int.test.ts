@@ -61,7 +61,7 @@ test('campaign: 50 rows with 2 bad → report (line, reason); the same file agai
   await h.service.dispatcher.runOnce();
   assert.equal(await countRows(h.db, 'messages'), 48);
   const outbox = await h.db('outbox').select('topic', 'value');
-  const sent = outbox.filter((r: { topic: string }) => r.topic === h.topics.send('email')).map((r: { value: string }) => JSON.parse(r.value) as { to: string; subject: string; body: string });
+  const sent = outbox.filter((r: { topic: string }) => r.topic === h.topics.lane('email', 'low')).map((r: { value: string }) => JSON.parse(r.value) as { to: string; subject: string; body: string });
   assert.equal(sent.length, 48, 'one outbox row per message (or already published by the relay)');
   assert.equal(sent.find((r) => r.to === 'user1@example.com')?.subject, 'Hi Ann1');
   await h.service.dispatcher.runOnce();
