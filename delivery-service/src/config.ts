@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig } from '@ca/metrics/config';
 import { CHANNELS, type Channel } from '@ca/contracts';
 import type { HttpTimeouts } from '@ca/http';
 // The settings module only (joi): config loads before telemetry patches express, pg and winston.
@@ -28,6 +29,7 @@ export interface DeliveryConfig {
   faults: FaultSet;
   /** Bearer token of /admin/faults; null: the endpoint does not exist. */
   adminToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const schema = Joi.object({
@@ -65,6 +67,7 @@ const schema = Joi.object({
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
   FAULTS: Joi.string().allow('').default(''),
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).unknown(true);
 
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
@@ -103,5 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     serviceToken: e.SERVICE_TOKEN ?? null,
     faults: parseFaults(e.FAULTS),
     adminToken: e.ADMIN_TOKEN ?? null,
+    metrics: metricsConfig(e),
   });
 }

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { createIngestMetrics, metricsRoute, type MetricsSetup } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
 import { FAULT, createFaults, faultsAdminRouter, unavailableWhileDown, type Faults } from '@ca/faults';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
@@ -25,6 +26,8 @@ export interface LoggingServiceDeps {
   faults?: Faults;
   /** ADMIN_TOKEN: /admin/faults answers only bearers of it (null: the route does not exist). */
   adminToken?: string | null;
+  /** GET /metrics (main.ts); absent: ingest counters record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 export interface LoggingService {
@@ -43,16 +46,18 @@ export function buildLoggingService({
   access,
   faults = createFaults(),
   adminToken = null,
+  metrics,
 }: LoggingServiceDeps): LoggingService {
   // APM Server's aggregated metrics (metrics-apm.*.1m), written through the same store.
   const aggregator = createApmAggregator({ write: (docs) => store.write(docs), clock, logger });
   const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
+  if (metrics) app.use(metricsRoute(metrics.prometheus, { token: metrics.token }));
   // Only the system's own exporters may post spans and logs: forged spans never reach a waterfall.
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
   app.post(['/v1/traces', '/v1/logs'], unavailableWhileDown(faults));
   app.use(faultsAdminRouter({ faults, token: adminToken, logger, supported: [FAULT.loggingDown] }));
-  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
+  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs), metrics: createIngestMetrics({ meter: metrics?.meter }) }));
   app.use(traceRouter(store, access));
   sealServiceApp(app, logger);
   return {

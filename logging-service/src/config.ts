@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig, type MetricsEnv } from '@ca/metrics/config';
 import type { HttpTimeouts } from '@ca/http';
 // The settings module only (joi): config loads before telemetry patches express, pg and winston.
 import { parseFaults, type FaultSet } from '@ca/faults/settings';
@@ -32,12 +33,13 @@ export interface Config {
   faults: FaultSet;
   /** Bearer token of /admin/faults; null: the endpoint does not exist. */
   adminToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const MiB = 1024 * 1024;
 
 /** process.env after validation and defaults (what the schema below produces). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number; HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
@@ -83,6 +85,7 @@ const schema = Joi.object<Env>({
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
   FAULTS: Joi.string().allow('').default(''),
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 })
   .unknown(true)
   .and('ELASTICSEARCH_USERNAME', 'ELASTICSEARCH_PASSWORD');
@@ -117,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     faults: parseFaults(v.FAULTS),
     adminToken: v.ADMIN_TOKEN ?? null,
+    metrics: metricsConfig(v),
   });
 }
