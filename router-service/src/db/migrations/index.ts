@@ -5,6 +5,7 @@ import { acceptRefused } from './0003-accept-refused';
 import { outboxClaims } from './0004-outbox-claims';
 import { usersTemplates } from './0005-users-templates';
 import { scheduling } from './0006-scheduling';
+import { consoleTables } from './0008-console';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling, consoleTables]);
