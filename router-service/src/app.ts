@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
@@ -13,6 +13,7 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { createStatusProjection, type StatusProjection } from './messages/status-projection';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
@@ -22,6 +23,8 @@ export interface RouterServiceDeps {
   db: Knex;
   /** kafkajs producer for the outbox relay; it may be disconnected (the relay connects and retries). */
   producer: Producer;
+  /** For the status projection's consumer (GET /v1/messages filters by status); absent: statuses in listings stay `pending`. */
+  kafka?: Kafka;
   settings: RouterSettings;
   logger: Logger;
   clock: Clock;
@@ -34,7 +37,7 @@ export interface RouterServiceDeps {
 export interface RouterService {
   app: Express;
   relay: OutboxRelay;
-  /** Starts the outbox relay and the periodic pruning of expired dedup/idempotency/rate rows. */
+  /** Starts the outbox relay, the status projection and the periodic pruning of expired dedup/idempotency/rate rows. */
   start(): void;
   /** Stops background work (waits for the relay's in-flight batch). Does not close db or producer: the caller owns them. */
   close(): Promise<void>;
@@ -45,6 +48,10 @@ const PRUNE_EVERY_MS = 60_000;
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const { db, producer, settings, logger, clock } = deps;
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+
+  const projection: StatusProjection | null = deps.kafka
+    ? createStatusProjection({ kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger })
+    : null;
 
   const app = createServiceApp();
   // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
@@ -81,6 +88,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     relay,
     start() {
       relay.start();
+      projection?.start();
       pruneTimer ??= setInterval(() => {
         pruneExpired(db, clock.now()).catch((err: unknown) => logger.warn('pruning expired rows failed', { error: (err as Error).message }));
       }, PRUNE_EVERY_MS);
@@ -89,7 +97,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     async close() {
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
-      await relay.stop();
+      await Promise.all([relay.stop(), projection?.stop()]);
     },
   };
 }

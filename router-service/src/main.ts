@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   // messages) and the relay keeps connecting with backoff.
   producer.connect().catch((err: unknown) => logger.warn('kafka not reachable at start; the outbox relay will retry', { error: (err as Error).message }));
 
-  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
+  const service = buildRouterService({ db, producer, kafka, settings: config.settings, logger, clock: systemClock });
   service.start();
   const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
   if (config.tls) {

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { HTTP_HEADERS } from '@ca/contracts';
+import { HTTP_HEADERS, type MessagePage } from '@ca/contracts';
 import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
 import { principalOf, requireScope } from '../auth/authenticate';
 import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
@@ -8,6 +8,7 @@ import { acceptMessage, type AcceptDeps } from './accept-message';
 import { readMessageView, type StatusDeps } from './message-status';
 import { selfLink } from './message-links';
 import { validateMessage } from './validate-message';
+import { listMessages, parseMessageQuery } from './message-query';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -20,7 +21,7 @@ export interface MessagesRouterDeps {
   onAccepted: () => void;
 }
 
-/** POST /v1/messages and GET /v1/messages/:id. */
+/** POST /v1/messages, GET /v1/messages (listing) and GET /v1/messages/:id. */
 export function messagesRouter(deps: MessagesRouterDeps): Router {
   const router = Router();
 
@@ -33,6 +34,20 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
     if (!accepted.replayed) deps.onAccepted();
     else res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
+  });
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    const query = parseMessageQuery(req.query);
+    const page = await listMessages(deps.status.db, principalOf(res).tenantId, query, deps.status.settings.traceViewUrl);
+    const nextCursor = page.hasMore ? page.items.at(-1)?.cursor ?? null : null;
+    let next: string | null = null;
+    if (nextCursor) {
+      const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      params.set('cursor', nextCursor);
+      next = `/v1/messages?${params.toString()}`;
+    }
+    const body: MessagePage = { items: page.items.map((i) => i.item), nextCursor, links: { next } };
+    res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
