@@ -12,6 +12,7 @@ import { authenticate, requireScope } from './auth/authenticate';
 import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
+import { graphqlRouter } from './graphql/graphql-router';
 import { messagesRouter } from './messages/messages-router';
 import { createStatusProjection, type StatusProjection } from './messages/status-projection';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
@@ -79,6 +80,10 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
     bodyLimit: settings.bodyLimit,
     onAccepted: () => relay.kick(),
+  }));
+  app.use('/graphql', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }), graphqlRouter({
+    send: { accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings }, onAccepted: () => relay.kick() },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings }, logger, bodyLimit: settings.bodyLimit, limits: settings.graphqlLimits,
   }));
   sealServiceApp(app, logger);
 

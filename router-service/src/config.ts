@@ -38,6 +38,8 @@ interface Env {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
+  GRAPHQL_MAX_DEPTH: number;
+  GRAPHQL_MAX_COST: number;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -89,6 +91,9 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  // GraphQL documents deeper or costlier than this are refused before execution (graphql-armor's static cost).
+  GRAPHQL_MAX_DEPTH: Joi.number().integer().min(1).max(50).default(6),
+  GRAPHQL_MAX_COST: Joi.number().integer().min(1).default(1000),
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -129,6 +134,7 @@ function toConfig(env: Env) {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      graphqlLimits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST },
     },
   };
 }

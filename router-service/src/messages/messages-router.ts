@@ -1,16 +1,15 @@
 import express, { Router } from 'express';
 import { HTTP_HEADERS, type MessagePage } from '@ca/contracts';
-import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { UnsupportedMediaType, ValidationFailed } from '../errors';
 import { principalOf, requireScope } from '../auth/authenticate';
-import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
 import { traceOf } from '../tracing/request-trace';
-import { acceptMessage, type AcceptDeps } from './accept-message';
+import type { AcceptDeps } from './accept-message';
 import { readMessageView, type StatusDeps } from './message-status';
 import { selfLink } from './message-links';
-import { validateMessage } from './validate-message';
+import { sendMessage } from './send-message';
 import { listMessages, parseMessageQuery } from './message-query';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 export interface MessagesRouterDeps {
@@ -27,12 +26,8 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
 
   router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
-    const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
-    if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
-    const message = await validateMessage(req.body);
-    const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted();
-    else res.setHeader('Idempotent-Replayed', 'true');
+    const accepted = await sendMessage(deps, req.body, req.get(HTTP_HEADERS.idempotencyKey), traceOf(res).traceId, principalOf(res).tenantId);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
   });
 
