@@ -100,7 +100,7 @@ export function rootResolvers(deps: ResolverDeps): Record<string, Resolver> {
         if (!(err instanceof ValidationFailed)) throw err;
         throw new ValidationFailed(err.errors.map((e: FieldError) => ({ ...e, field: ARG_OF[e.field] ?? `filter.${e.field}` })));
       }
-      const page = await listMessages(deps.status.db, ctx.principal.tenantId, parsed, deps.status.settings.traceViewUrl);
+      const page = await listMessages(deps.status.db, ctx.principal.tenantId, parsed, { traceViewUrl: deps.status.settings.traceViewUrl, now: deps.send.accept.clock.now() });
       return {
         edges: page.items.map((i) => ({ cursor: i.cursor, node: messageNode(i.item) })),
         pageInfo: { hasNextPage: page.hasMore, endCursor: page.items.at(-1)?.cursor ?? null },

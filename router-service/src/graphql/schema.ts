@@ -89,6 +89,8 @@ input SendMessageInput {
   priority: Priority
   correlationId: String
   metadata: JSONObject
+  """RFC 3339 with an offset: send then (status SCHEDULED until due)."""
+  sendAt: String
 }
 
 """The 202 of POST /v1/messages; replayed: true when an Idempotency-Key returned the original answer."""

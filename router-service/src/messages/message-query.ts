@@ -87,6 +87,7 @@ interface ListedRow {
   user_id: string | null;
   template_id: string | null;
   created_at: Date;
+  send_at: Date | null;
   created_at_text: string;
   last_attempted_at: Date | null;
   delivery_attempts: number;
@@ -105,13 +106,16 @@ export interface ListedMessage {
  * page exists.
  */
 export async function listMessages(
-  db: Knex, tenantId: string, q: MessageQuery & { after?: Keyset }, traceViewUrl: string,
+  db: Knex, tenantId: string, q: MessageQuery & { after?: Keyset }, opts: { traceViewUrl: string; now: Date },
 ): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
   const query = db('messages')
-    .select('id', 'channel', 'recipient', 'status', 'priority', 'correlation_id', 'user_id', 'template_id', 'created_at',
+    .select('id', 'channel', 'recipient', 'status', 'priority', 'correlation_id', 'user_id', 'template_id', 'created_at', 'send_at',
       db.raw(`to_json(created_at) #>> '{}' AS created_at_text`), 'last_attempted_at', 'delivery_attempts', 'trace_id')
     .where({ tenant_id: tenantId });
-  if (q.status) query.where('status', q.status);
+  // `scheduled` is not stored: a pending message whose sendAt is still ahead (as GET /v1/messages/:id says).
+  if (q.status === 'scheduled') query.where('status', 'pending').where('send_at', '>', opts.now);
+  else if (q.status === 'pending') query.where('status', 'pending').where((w) => { void w.whereNull('send_at').orWhere('send_at', '<=', opts.now); });
+  else if (q.status) query.where('status', q.status);
   if (q.channel) query.where('channel', q.channel);
   if (q.userId !== undefined) query.where('user_id', q.userId);
   if (q.correlationId !== undefined) query.where('correlation_id', q.correlationId);
@@ -129,16 +133,17 @@ export async function listMessages(
   const page = rows.slice(0, q.limit);
   return {
     hasMore: rows.length > q.limit,
-    items: page.map((r) => ({ item: toItem(r, traceViewUrl), cursor: encodeCursor({ createdAt: r.created_at_text, id: r.id }) })),
+    items: page.map((r) => ({ item: toItem(r, opts), cursor: encodeCursor({ createdAt: r.created_at_text, id: r.id }) })),
   };
 }
 
-function toItem(r: ListedRow, traceViewUrl: string): MessageListItem {
+function toItem(r: ListedRow, opts: { traceViewUrl: string; now: Date }): MessageListItem {
+  const { traceViewUrl } = opts;
   return {
     id: r.id,
     channel: r.channel,
     to: maskRecipient(r.channel, r.recipient),
-    status: r.status,
+    status: r.status === 'pending' && r.send_at && r.send_at > opts.now ? 'scheduled' : r.status,
     priority: r.priority,
     correlationId: r.correlation_id,
     userId: r.user_id,

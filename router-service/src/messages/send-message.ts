@@ -5,8 +5,8 @@ import { validateMessage } from './validate-message';
 
 export interface SendDeps {
   accept: AcceptDeps;
-  /** Called after each accepted message: wakes the outbox relay. */
-  onAccepted: () => void;
+  /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
+  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
 }
 
 /**
@@ -17,6 +17,6 @@ export async function sendMessage(deps: SendDeps, body: unknown, idempotencyKey:
   if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) throw new IdempotencyKeyInvalid();
   const message = await validateMessage(body);
   const accepted = await acceptMessage(deps.accept, message, idempotencyKey, traceId, tenantId);
-  if (!accepted.replayed) deps.onAccepted();
+  if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId });
   return accepted;
 }

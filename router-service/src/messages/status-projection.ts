@@ -7,7 +7,8 @@ import type { Logger } from '@ca/telemetry';
  * Applies delivery-service's status events to the router's copy of each message's status (the
  * listing's filter and sort need it in this table). One statement per batch; the newest version per
  * message wins, and an event never overwrites a newer one (replays after a rebalance are harmless).
- * The tenant must match: an event cannot move another merchant's message.
+ * The tenant must match: an event cannot move another merchant's message. A canceled message stays
+ * canceled (the cancel sets status itself, see cancel-message.ts).
  */
 export async function applyStatusEvents(db: Knex, events: readonly StatusEvent[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -20,7 +21,7 @@ export async function applyStatusEvents(db: Knex, events: readonly StatusEvent[]
        FROM (SELECT DISTINCT ON (id) * FROM jsonb_to_recordset(CAST(? AS jsonb))
                AS x(id uuid, tenant_id uuid, status text, version bigint, attempts int, last_attempted_at timestamptz, at timestamptz)
              ORDER BY id, version DESC) v
-      WHERE m.id = v.id AND (v.tenant_id IS NULL OR m.tenant_id = v.tenant_id) AND m.status_version < v.version`,
+      WHERE m.id = v.id AND (v.tenant_id IS NULL OR m.tenant_id = v.tenant_id) AND m.status_version < v.version AND m.canceled_at IS NULL`,
     [JSON.stringify(values)],
   );
   return result.rowCount;
