@@ -108,24 +108,10 @@ export interface ListedMessage {
 export async function listMessages(
   db: Knex, tenantId: string, q: MessageQuery & { after?: Keyset }, opts: { traceViewUrl: string; now: Date },
 ): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
-  const query = db('messages')
-    .select('id', 'channel', 'recipient', 'status', 'priority', 'correlation_id', 'user_id', 'template_id', 'created_at', 'send_at',
-      db.raw(`to_json(created_at) #>> '{}' AS created_at_text`), 'last_attempted_at', 'delivery_attempts', 'trace_id')
-    .where({ tenant_id: tenantId });
-  // `scheduled` is not stored: a pending message whose sendAt is still ahead (as GET /v1/messages/:id says).
-  if (q.status === 'scheduled') query.where('status', 'pending').where('send_at', '>', opts.now);
-  else if (q.status === 'pending') query.where('status', 'pending').where((w) => { void w.whereNull('send_at').orWhere('send_at', '<=', opts.now); });
-  else if (q.status) query.where('status', q.status);
-  if (q.channel) query.where('channel', q.channel);
-  if (q.userId !== undefined) query.where('user_id', q.userId);
-  if (q.correlationId !== undefined) query.where('correlation_id', q.correlationId);
-  if (q.templateId !== undefined) query.where('template_id', q.templateId);
-  if (q.createdAfter) query.where('created_at', '>', q.createdAfter);
-  if (q.createdBefore) query.where('created_at', '<', q.createdBefore);
-  if (q.after) query.whereRaw('(created_at, id) < (CAST(? AS timestamptz), CAST(? AS uuid))', [q.after.createdAt, q.after.id]);
+  const query = listQuery(db, tenantId, q, opts.now);
   let rows: ListedRow[];
   try {
-    rows = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1) as ListedRow[];
+    rows = await query as ListedRow[];
   } catch (err) {
     if (err instanceof HttpProblem || !isStorageUnavailable(err)) throw err;
     throw new StorageUnavailable();
@@ -135,6 +121,26 @@ export async function listMessages(
     hasMore: rows.length > q.limit,
     items: page.map((r) => ({ item: toItem(r, opts), cursor: encodeCursor({ createdAt: r.created_at_text, id: r.id }) })),
   };
+}
+
+/** The page's SQL (exported for scripts/listing-plans.ts, which EXPLAINs exactly this query at 1 M rows). */
+export function listQuery(db: Knex, tenantId: string, q: MessageQuery & { after?: Keyset }, now: Date): Knex.QueryBuilder {
+  const query = db('messages')
+    .select('id', 'channel', 'recipient', 'status', 'priority', 'correlation_id', 'user_id', 'template_id', 'created_at', 'send_at',
+      db.raw(`to_json(created_at) #>> '{}' AS created_at_text`), 'last_attempted_at', 'delivery_attempts', 'trace_id')
+    .where({ tenant_id: tenantId });
+  // `scheduled` is not stored: a pending message whose sendAt is still ahead (as GET /v1/messages/:id says).
+  if (q.status === 'scheduled') query.where('status', 'pending').where('send_at', '>', now);
+  else if (q.status === 'pending') query.where('status', 'pending').where((w) => { void w.whereNull('send_at').orWhere('send_at', '<=', now); });
+  else if (q.status) query.where('status', q.status);
+  if (q.channel) query.where('channel', q.channel);
+  if (q.userId !== undefined) query.where('user_id', q.userId);
+  if (q.correlationId !== undefined) query.where('correlation_id', q.correlationId);
+  if (q.templateId !== undefined) query.where('template_id', q.templateId);
+  if (q.createdAfter) query.where('created_at', '>', q.createdAfter);
+  if (q.createdBefore) query.where('created_at', '<', q.createdBefore);
+  if (q.after) query.whereRaw('(created_at, id) < (CAST(? AS timestamptz), CAST(? AS uuid))', [q.after.createdAt, q.after.id]);
+  return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
 }
 
 function toItem(r: ListedRow, opts: { traceViewUrl: string; now: Date }): MessageListItem {
