@@ -3,9 +3,10 @@
  * so the real indexes), then prints EXPLAIN (ANALYZE, BUFFERS) and the execution time of the exact
  * page query listQuery() builds, for the main filter combinations, first page and a deep page.
  *
- *   node --import tsx scripts/listing-plans.ts [rows=1000000] [--keep]
+ *   node --import tsx scripts/listing-plans.ts [rows=1000000] [--keep] [--reuse]
  *
- * Uses DATABASE_URL (default the local comm_aggregator_perf database); drops its schema after unless --keep.
+ * Uses DATABASE_URL (default the local comm_aggregator_perf database); drops its schema after unless
+ * --keep; --reuse explains against the rows a --keep run left (filling takes ~2 min on a laptop).
  * Figures are recorded in docs/performance.md ("Message listing at 1 M rows").
  */
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
@@ -14,15 +15,14 @@ import { listQuery, decodeCursor, encodeCursor, type MessageQuery, type Keyset }
 
 const ROWS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const KEEP = process.argv.includes('--keep');
+const REUSE = process.argv.includes('--reuse');
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comm_aggregator_perf';
 const SCHEMA = 'listing_plans';
 const BIG = '11111111-1111-4111-8111-111111111111'; // 80 % of the rows
 const SMALL = '22222222-2222-4222-8222-222222222222';
 const NOW = new Date('2030-02-01T00:00:00Z');
 
-async function main(): Promise<void> {
-  await ensureDatabase(URL);
-  const db = createDb({ url: URL, schema: SCHEMA, pool: { min: 1, max: 2 } });
+async function fill(db: ReturnType<typeof createDb>): Promise<void> {
   await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [SCHEMA]);
   await migrate(db, SCHEMA, routerMigrations);
   await db('tenants').insert([{ id: BIG, name: 'big', created_at: NOW }, { id: SMALL, name: 'small', created_at: NOW }]);
@@ -52,6 +52,12 @@ async function main(): Promise<void> {
   t = Date.now();
   await db.raw('VACUUM ANALYZE messages');
   console.log(`vacuum analyze ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+async function main(): Promise<void> {
+  await ensureDatabase(URL);
+  const db = createDb({ url: URL, schema: SCHEMA, pool: { min: 1, max: 2 } });
+  if (!REUSE) await fill(db);
   const size = await db.raw<{ rows: Array<{ table: string; indexes: string }> }>(
     `SELECT pg_size_pretty(pg_relation_size('messages')) AS table, pg_size_pretty(pg_indexes_size('messages')) AS indexes`);
   console.log(`table ${size.rows[0]?.table}, indexes ${size.rows[0]?.indexes}`);
@@ -79,9 +85,9 @@ async function main(): Promise<void> {
   for (const [name, filters] of cases) {
     const tenant = (filters as { tenant?: string }).tenant ?? BIG;
     const q = { limit: 20, ...filters } as MessageQuery & { after?: Keyset };
-    const native = listQuery(db, tenant, q, NOW).toSQL().toNative();
-    await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${native.sql}`, native.bindings as never); // warm
-    const plan = await db.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(`EXPLAIN (ANALYZE, BUFFERS) ${native.sql}`, native.bindings as never);
+    const { sql, bindings } = listQuery(db, tenant, q, NOW).toSQL();
+    await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings); // warm
+    const plan = await db.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings);
     const lines = plan.rows.map((r) => r['QUERY PLAN']);
     const exec = lines.find((l) => l.startsWith('Execution Time'));
     console.log(`\n### ${name} — ${exec}\n${lines.join('\n')}`);
