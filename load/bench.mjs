@@ -23,7 +23,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,6 +51,7 @@ const { values: opt } = parseArgs({
     'admin-url': { type: 'string', default: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     echo: { type: 'boolean', default: false },
     root: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 // The checkout whose system is started: this one by default; another (e.g. a worktree of main) to
@@ -70,10 +71,13 @@ Options (defaults in brackets; --quick halves the phases):
                          measured for what was accepted, and the table says how many [60]
   --drain-timeout S      give up waiting for the burst's drain after S seconds [120]
   --skip-export-off      do not start the export-off system (no on/off ratio)
+  --skip-null-receiver   do not start the third system, which exports to a receiver that discards
+                         (splits the on/off gap: exporting vs storing the telemetry on the same cores)
   --metrics-off          also start a system with metrics off (OTEL_METRICS_EXPORTER=none): max rate
                          and sustained CPU, for the metrics on/off ratios (docs/performance.md)
   --admin-url URL        PostgreSQL admin URL (creates/drops the run's database) [postgres://postgres@127.0.0.1:5432/postgres]
   --root DIR             start the system of another checkout (e.g. \`git worktree add /tmp/main main\`) [this one]
+  --profile DIR          CPU-profile each service during the sustained phase (load/cpu-profile-hook.mjs), written to DIR/export_on/; summarise with node load/profile-summary.mjs DIR/export_on
   --echo                 show the services' output`);
   process.exit(0);
 }
@@ -216,7 +220,9 @@ async function startSystem(name, env) {
     cwd: ROOT,
     env: {
       ...process.env, ROUTER_PORT: String(ports.router), DELIVERY_PORT: String(ports.delivery), LOGGING_PORT: String(ports.logging),
-      DATABASE_URL: dbUrl.toString(), BOOTSTRAP_API_KEY: apiKey, API_RATE_LIMIT_PER_SECOND: '0', ...env,
+      DATABASE_URL: dbUrl.toString(), BOOTSTRAP_API_KEY: apiKey, API_RATE_LIMIT_PER_SECOND: '0',
+      ...(opt.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(fileURLToPath(import.meta.url), '../cpu-profile-hook.mjs')}`.trim(), CPU_PROFILE_DIR: resolve(opt.profile, name) } : {}),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -273,6 +279,29 @@ async function startSystem(name, env) {
   return system;
 }
 
+/** An OTLP/HTTP receiver that reads each export request and answers success, storing nothing. */
+async function nullReceiver() {
+  const { createServer: createHttpServer } = await import('node:http');
+  let n = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => { n++; res.writeHead(200, { 'content-type': 'application/json' }).end('{}'); });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests: () => n,
+    close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+  };
+}
+
+/** --profile: the first call starts each service's sampling profiler (load/cpu-profile-hook.mjs), the second writes it. */
+function toggleProfiles(system) {
+  if (!opt.profile) return;
+  // The services only: SIGUSR2's default action would end the broker (kcat).
+  for (const [pid, role] of system.roles) if (role.endsWith('-service')) { try { process.kill(pid, 'SIGUSR2'); } catch { /* gone */ } }
+}
+
 /** A freshly started process is slow (tsx transpiling, JIT, pools): load it before measuring. */
 async function warmUp(system) {
   log(`${system.name}: warm-up ${cfg.warmUpSeconds} s`);
@@ -317,7 +346,9 @@ async function main() {
     await sampler.start();
     const gen0 = process.cpuUsage();
     const t0 = Date.now();
+    toggleProfiles(on);
     results.sustain = await fire(on.url, on.apiKey, { duration: cfg.sustainSeconds, overallRate: sustainRate });
+    toggleProfiles(on);
     const window = (Date.now() - t0) / 1000;
     const cpu = await sampler.stop();
     const gen = process.cpuUsage(gen0);
@@ -358,6 +389,24 @@ async function main() {
       await off.stop();
     }
   }
+  if (!opt['skip-null-receiver']) {
+    // Spans and logs are exported exactly as with export on, but to a receiver in this process that
+    // reads each request and answers an empty OTLP success: what exporting costs the services,
+    // without logging-service and PostgreSQL storing it on the same two cores.
+    const sink = await nullReceiver();
+    const nul = await startSystem('export_null', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
+    try {
+      await warmUp(nul);
+      sampleLoad();
+      log('export to a null receiver: max accept rate');
+      results.maxNull = await fire(nul.url, nul.apiKey, { duration: cfg.maxSeconds });
+      results.maxNull.exports = sink.requests();
+      log(`max (null receiver) ${results.maxNull.perSecond.toFixed(1)}/s, ${sink.requests()} export requests received`);
+    } finally {
+      await nul.stop();
+      await sink.close();
+    }
+  }
   if (opt['metrics-off']) {
     const moff = await startSystem('metrics_off', { OTEL_METRICS_EXPORTER: 'none' });
     try {
@@ -393,7 +442,7 @@ function report() {
   const check = (ok) => (ok ? 'met' : 'NOT met');
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · node ${process.version} · commit ${gitHead()} · load average (1 min) during phases: ${r.load.join(' / ')}`);
-  lines.push(`Command: \`node load/bench.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (starts \`scripts/start-all.ts\` = \`npm start\` itself, twice)`);
+  lines.push(`Command: \`node load/bench.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (starts \`scripts/start-all.ts\` = \`npm start\` itself, once per configuration)`);
   lines.push('');
   lines.push('| figure | measured | target | |');
   lines.push('| --- | --- | --- | --- |');
@@ -402,6 +451,7 @@ function report() {
   if (r.maxOff) {
     lines.push(`| max accepted/s, export off | ${ratio(r.maxOff.perSecond)} | ≥ 0.1 × bare | ${check(r.maxOff.perSecond >= 0.1 * bare)} |`);
     lines.push(`| tracing on/off | ${f(r.max.perSecond / r.maxOff.perSecond, 2)} | ≥ 0.8 | ${check(r.max.perSecond / r.maxOff.perSecond >= 0.8)} |`);
+    if (r.maxNull) lines.push(`| (split) max accepted/s exporting to a null receiver · ÷ export off | ${ratio(r.maxNull.perSecond)} · ${f(r.maxNull.perSecond / r.maxOff.perSecond, 2)} | explains on/off | |`);
   }
   if (r.maxMetricsOff) {
     const cpuOf = (x) => Object.values(x.cpu).reduce((a, b) => a + b, 0) / x.delivered;
@@ -429,8 +479,8 @@ function report() {
   lines.push(`| **total** | ${f(cpuTotal / 1000, 1)} | **${f(cpuTotal / r.sustain.delivered, 2)}** | ${f(cpuTotal / r.sustain.acceptedRows, 2)} |`);
   lines.push(`| (load generator, not counted) | ${f(r.sustain.generatorMs / 1000, 1)} | ${f(r.sustain.generatorMs / r.sustain.delivered, 2)} | |`);
   lines.push('');
-  const errs = [r.max, r.sustain, r.half, r.burst, r.maxOff].filter(Boolean).map((x) => `${JSON.stringify(x.statuses)}${x.errors ? ` +${x.errors} errors` : ''}`);
-  lines.push(`Responses per phase (max, sustained, p99, burst${r.maxOff ? ', max export off' : ''}): ${errs.join(' · ')}. PostgreSQL's shared background processes (WAL writer, checkpointer) are not counted: other databases use them too.`);
+  const errs = [r.max, r.sustain, r.half, r.burst, r.maxOff, r.maxNull].filter(Boolean).map((x) => `${JSON.stringify(x.statuses)}${x.errors ? ` +${x.errors} errors` : ''}`);
+  lines.push(`Responses per phase (max, sustained, p99, burst${r.maxOff ? ', max export off' : ''}${r.maxNull ? ', max null receiver' : ''}): ${errs.join(' · ')}. PostgreSQL's shared background processes (WAL writer, checkpointer) are not counted: other databases use them too.`);
   console.log(`\n\`\`\`markdown\n${lines.join('\n')}\n\`\`\``);
 }
 

@@ -1,6 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { deliveryGroupId, topicsFor, type Channel } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
 import { createDeliveryMetrics, metricsRoute, observeConsumerLag, observeOutbox, type ConsumerLag, type MetricsSetup } from '@ca/metrics';
 import { createOutboxRelay, outboxBacklog } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
@@ -10,6 +11,7 @@ import { createMessageStore } from './store/message-store';
 import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { withProviderFaults } from './providers/with-faults';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -20,6 +22,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   clock: { now(): Date };
   random: () => number;
+  /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
+  faults?: Faults;
   settings: {
     workerId: string;
     topicPrefix: string;
@@ -29,6 +33,8 @@ export interface DeliveryServiceDeps {
     outbox: { pollMs: number; batchSize: number };
     /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
     serviceToken?: string | null;
+    /** ADMIN_TOKEN: /admin/faults answers only bearers of it (null: the route does not exist). */
+    adminToken?: string | null;
   };
   /** GET /metrics, outbox gauges and consumer lag (main.ts); absent: instruments record to the global meter, no route. */
   metrics?: MetricsSetup;
@@ -36,13 +42,17 @@ export interface DeliveryServiceDeps {
 
 /** Builds delivery-service from its deps; main.ts owns the process, tests own their deps. */
 export function buildDeliveryService(deps: DeliveryServiceDeps) {
-  const { db, kafka, producer, logger, clock, settings } = deps;
+  const { kafka, logger, clock, settings } = deps;
+  // Fault injection decorates the boundaries (database, producer, providers); the units inside never know.
+  const faults = deps.faults ?? createFaults();
+  const db = withQueryLatency(deps.db, faults);
+  const producer = withPublishFaults(deps.producer, faults, deps.random);
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
-    providers: deps.providers,
+    providers: withProviderFaults(deps.providers, faults, deps.random),
     topics,
     policy: settings.policy,
     clock,
@@ -64,7 +74,8 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   }));
   if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
-  app.use(statusRoutes(store));
+  app.use(statusRoutes(store, clock));
+  app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);
 
   let observers: { gauges: { close(): void }; lag: ConsumerLag } | null = null;

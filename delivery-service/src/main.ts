@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     logger,
     clock,
     random: Math.random,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults),
     settings: {
       workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       topicPrefix: config.kafka.topicPrefix,
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
       consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
       outbox: config.outbox,
       serviceToken: config.serviceToken,
+      adminToken: config.adminToken,
     },
     metrics: { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs },
   });

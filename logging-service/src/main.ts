@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const htmlViewOpen = LOOPBACK.has(config.host);
   const service = buildLoggingService({
     store, logger, limits: config.ingest, serviceToken: config.serviceToken,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults), adminToken: config.adminToken,
     access: { read: { serviceToken: config.serviceToken, verifyKey }, htmlViewOpen },
     metrics: { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs },
   });

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
 import { createRouterMetrics, metricsRoute, observeOutbox, type MetricsSetup } from '@ca/metrics';
 import { createOutboxRelay, oldestDueOutboxRow, outboxBacklog, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
@@ -30,6 +31,8 @@ export interface RouterServiceDeps {
   newId?: () => string;
   /** Jitter of the relay's backoff. */
   random?: () => number;
+  /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
+  faults?: Faults;
   /** GET /metrics and the outbox gauges (main.ts); absent: instruments record to the global meter, no route. */
   metrics?: MetricsSetup;
 }
@@ -46,7 +49,11 @@ export interface RouterService {
 const PRUNE_EVERY_MS = 60_000;
 
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
-  const { db, producer, settings, logger, clock } = deps;
+  const { settings, logger, clock } = deps;
+  // Fault injection decorates the boundaries (database, producer); the units inside never know.
+  const faults = deps.faults ?? createFaults();
+  const db = withQueryLatency(deps.db, faults);
+  const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
   const metrics = createRouterMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit });
@@ -71,13 +78,17 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
+  app.use(faultsAdminRouter({ faults, token: settings.adminToken, logger, supported: [FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
-    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock },
+    cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
     bodyLimit: settings.bodyLimit,
+    batchBodyLimit: settings.batchBodyLimit,
+    batchMaxItems: settings.batchMaxItems,
     onAccepted: (accepted) => {
       relay.kick();
       metrics.recordAccepted(accepted);

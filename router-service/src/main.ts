@@ -38,8 +38,9 @@ async function main(): Promise<void> {
   // messages) and the relay keeps connecting with backoff.
   producer.connect().catch((err: unknown) => logger.warn('kafka not reachable at start; the outbox relay will retry', { error: (err as Error).message }));
 
+  const { createFaults } = require('@ca/faults') as typeof import('@ca/faults');
   const metrics = { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs };
-  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock, metrics });
+  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock, metrics, faults: createFaults(config.faults) });
   service.start();
   const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
   if (config.tls) {

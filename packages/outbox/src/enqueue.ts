@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { HEADERS } from '@ca/contracts';
+import { HEADERS, LANE_ORDER } from '@ca/contracts';
 import { currentTraceHeaders, syntheticTraceparent } from '@ca/telemetry';
 
 export interface OutboxRecord {
@@ -12,6 +12,8 @@ export interface OutboxRecord {
   headers?: Record<string, string>;
   /** Publish no earlier than this (a retry's due time); null/absent: as soon as possible. */
   notBefore?: Date | null;
+  /** Claim order before id (LANE_ORDER of the message's priority); absent: medium. */
+  lane?: number;
   /**
    * Trace context the record continues (W3C headers). When absent, the active span's context;
    * batched writers pass it explicitly because their statement runs in one record's context only.
@@ -50,6 +52,7 @@ export async function enqueue(trx: Knex | Knex.Transaction, records: readonly Ou
     value: r.value,
     headers: JSON.stringify(buildHeaders(r)),
     not_before: r.notBefore ?? null,
+    lane: r.lane ?? LANE_ORDER.medium,
     created_at: now,
   }));
   // A multi-row INSERT ... VALUES returns its rows in VALUES order in PostgreSQL.
