@@ -32,7 +32,7 @@ async function publishedAt(topic: string, id: string): Promise<Date | null> {
 before(async () => {
   const started = Date.now();
   // A loaded CI box answers internal calls slowly: give router → delivery calls room (default 2 s).
-  system = await startSystem({ database: 'comm_aggregator_scheduling', env: { KAFKA_TOPIC_PREFIX: prefix, DELIVERY_TIMEOUT_MS: '5000' } });
+  system = await startSystem({ database: 'comm_aggregator_scheduling', env: { KAFKA_TOPIC_PREFIX: prefix, DELIVERY_TIMEOUT_MS: '5000', CANCEL_SETTLE_MS: '15000' } });
   startupMs = Date.now() - started;
   db = new Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}`, max: 5 });
 });
