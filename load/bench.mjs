@@ -12,6 +12,9 @@
 // (--sustain-seconds; delivered/s counted in PostgreSQL; CPU per delivered message per process
 // from /proc/<pid>/stat), p99 accept latency at 50 % of it, a burst of --burst messages and the time
 // until every one of them is delivered. Export off (OTEL_EXPORTER_OTLP_ENDPOINT=): max accept rate.
+// With --metrics-off, a third system with OTEL_METRICS_EXPORTER=none (tracing exported as in "on"):
+// max accept rate and the sustained phase at the same rate, for the metrics on/off ratios. Systems
+// with metrics on are scraped (GET /metrics on all three services) every 15 s, as Prometheus would.
 // Loopback only. The per-API-key limit is switched off (API_RATE_LIMIT_PER_SECOND=0): this measures
 // capacity, not a merchant's quota. Every message has its own recipient and text (no 409/429).
 import { execSync, spawn } from 'node:child_process';
@@ -36,6 +39,7 @@ const { values: opt } = parseArgs({
     quick: { type: 'boolean', default: false },
     baseline: { type: 'boolean', default: true }, // accepted for symmetry with run.mjs; always measured
     'skip-export-off': { type: 'boolean', default: false },
+    'metrics-off': { type: 'boolean', default: false },
     connections: { type: 'string', default: '32' },
     'max-seconds': { type: 'string' },
     'sustain-seconds': { type: 'string' },
@@ -69,6 +73,8 @@ Options (defaults in brackets; --quick halves the phases):
   --skip-export-off      do not start the export-off system (no on/off ratio)
   --skip-null-receiver   do not start the third system, which exports to a receiver that discards
                          (splits the on/off gap: exporting vs storing the telemetry on the same cores)
+  --metrics-off          also start a system with metrics off (OTEL_METRICS_EXPORTER=none): max rate
+                         and sustained CPU, for the metrics on/off ratios (docs/performance.md)
   --admin-url URL        PostgreSQL admin URL (creates/drops the run's database) [postgres://postgres@127.0.0.1:5432/postgres]
   --root DIR             start the system of another checkout (e.g. \`git worktree add /tmp/main main\`) [this one]
   --profile DIR          CPU-profile each service during the sustained phase (load/cpu-profile-hook.mjs), written to DIR/export_on/; summarise with node load/profile-summary.mjs DIR/export_on
@@ -225,7 +231,8 @@ async function startSystem(name, env) {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   // stdout must keep draining even when not echoed, or the services block on a full pipe.
-  const deadline = Date.now() + 120_000;
+  // A busy box (other builds, tests) can take minutes to transpile and start four processes.
+  const deadline = Date.now() + 300_000;
   while (!/all services healthy/.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGTERM');
@@ -239,14 +246,23 @@ async function startSystem(name, env) {
   for (const pid of descendants(child.pid)) { const role = roleOf(pid); if (role) roles.set(pid, role); }
   log(`system ${name} healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${[...roles.values()].join(', ')}`);
   await sleep(3000);
+  // Metrics on: scraped like Prometheus would (every 15 s, all three services); the cost is in the run.
+  let scrapes = 0;
+  const scraper = env.OTEL_METRICS_EXPORTER === 'none' ? null : setInterval(() => {
+    for (const port of Object.values(ports)) {
+      fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then(() => { scrapes++; }, () => {});
+    }
+  }, 15_000);
   const system = {
     name, url: `http://127.0.0.1:${ports.router}`, apiKey, pg, roles,
+    scrapes: () => scrapes,
     async counts() {
       const { rows: [r] } = await pg.query(`SELECT (SELECT count(*) FROM router.messages)::int AS accepted,
         (SELECT count(*) FROM delivery.messages WHERE status IN ('sent', 'failed', 'dead_lettered'))::int AS delivered`);
       return r;
     },
     async stop() {
+      if (scraper) clearInterval(scraper);
       await pg.end().catch(() => {});
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -391,6 +407,29 @@ async function main() {
       await sink.close();
     }
   }
+  if (opt['metrics-off']) {
+    const moff = await startSystem('metrics_off', { OTEL_METRICS_EXPORTER: 'none' });
+    try {
+      await warmUp(moff);
+      sampleLoad();
+      log('metrics off: max accept rate');
+      results.maxMetricsOff = await fire(moff.url, moff.apiKey, { duration: cfg.maxSeconds });
+      log(`max (metrics off) ${results.maxMetricsOff.perSecond.toFixed(1)}/s`);
+      await drain(moff, 30);
+      log(`metrics off: ${cfg.sustainSeconds} s at ${results.sustain.rate}/s (the rate of the metrics-on run)`);
+      const c0 = await moff.counts();
+      const sampler = cpuSampler(moff);
+      await sampler.start();
+      const t0 = Date.now();
+      results.sustainMetricsOff = await fire(moff.url, moff.apiKey, { duration: cfg.sustainSeconds, overallRate: results.sustain.rate });
+      const window = (Date.now() - t0) / 1000;
+      const cpu = await sampler.stop();
+      const c1 = await moff.counts();
+      Object.assign(results.sustainMetricsOff, { window, delivered: c1.delivered - c0.delivered, cpu });
+    } finally {
+      await moff.stop();
+    }
+  }
   report();
 }
 
@@ -413,6 +452,13 @@ function report() {
     lines.push(`| max accepted/s, export off | ${ratio(r.maxOff.perSecond)} | ≥ 0.1 × bare | ${check(r.maxOff.perSecond >= 0.1 * bare)} |`);
     lines.push(`| tracing on/off | ${f(r.max.perSecond / r.maxOff.perSecond, 2)} | ≥ 0.8 | ${check(r.max.perSecond / r.maxOff.perSecond >= 0.8)} |`);
     if (r.maxNull) lines.push(`| (split) max accepted/s exporting to a null receiver · ÷ export off | ${ratio(r.maxNull.perSecond)} · ${f(r.maxNull.perSecond / r.maxOff.perSecond, 2)} | explains on/off | |`);
+  }
+  if (r.maxMetricsOff) {
+    const cpuOf = (x) => Object.values(x.cpu).reduce((a, b) => a + b, 0) / x.delivered;
+    lines.push(`| max accepted/s, metrics off (tracing exported) | ${ratio(r.maxMetricsOff.perSecond)} | — | |`);
+    lines.push(`| metrics on/off, max accepted/s | ${f(r.max.perSecond / r.maxMetricsOff.perSecond, 2)} | measured (1.0 = no cost) | |`);
+    lines.push(`| metrics on/off, CPU per delivered message at ${r.sustain.rate}/s | ${f(cpuOf(r.sustain), 2)} / ${f(cpuOf(r.sustainMetricsOff), 2)} ms = ${f(cpuOf(r.sustain) / cpuOf(r.sustainMetricsOff), 2)} | measured (1.0 = no cost) | |`);
+    lines.push(`| metrics on/off, p50 · p99 accept latency at ${r.sustain.rate}/s | ${f(r.sustain.p50)} · ${f(r.sustain.p99)} ms / ${f(r.sustainMetricsOff.p50)} · ${f(r.sustainMetricsOff.p99)} ms | measured | |`);
   }
   lines.push(`| sustained ${f(r.sustain.window, 0)} s at ${r.sustain.rate}/s (80 %): accepted/s · delivered/s | ${f(r.sustain.perSecond)} · ${f(delivered)} (${f(delivered / r.sustain.perSecond, 2)} ×), backlog at end ${r.sustain.backlog} | delivered ≥ 0.9 × accepted | ${check(delivered >= 0.9 * r.sustain.perSecond)} |`);
   lines.push(`| burst of ${cfg.burst}${r.burst.accepted < cfg.burst ? ` (stopped after ${cfg.burstTimeout} s: ${r.burst.accepted} accepted)` : ''}: accepted in · drained after the burst · total | ${f(r.burst.acceptSeconds)} s · ${r.burst.drainAfterBurst === null ? `> ${cfg.drainTimeout} s` : `${f(r.burst.drainAfterBurst)} s`} · ${r.burst.total === null ? 'n/a' : `${f(r.burst.total)} s`} (${r.burst.accepted} accepted) | measured | |`);

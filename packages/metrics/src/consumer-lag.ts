@@ -49,6 +49,7 @@ export function observeConsumerLag(deps: ConsumerLagDeps): ConsumerLag {
   });
   const lag = new Map<string, Map<string, number> | null>(deps.groups.map((g) => [g.groupId, null]));
   let connected = false;
+  let stopped = false;
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
@@ -71,6 +72,7 @@ export function observeConsumerLag(deps: ConsumerLagDeps): ConsumerLag {
   }
 
   async function pollOnce(): Promise<void> {
+    if (stopped) return;
     try {
       if (!connected) {
         await deps.admin.connect();
@@ -113,12 +115,13 @@ export function observeConsumerLag(deps: ConsumerLagDeps): ConsumerLag {
       timer = setInterval(() => void poll(), deps.intervalMs);
       timer.unref();
     },
+    /** Does not wait for a read in flight (kafkajs retries for seconds against a dead broker): disconnecting ends it. */
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = null;
       meter.removeBatchObservableCallback(callback, [lagGauge, knownGauge]);
-      await running;
-      if (connected) await deps.admin.disconnect().catch(() => undefined);
+      await deps.admin.disconnect().catch(() => undefined);
       connected = false;
     },
   };

@@ -5,13 +5,13 @@ import { createLogger } from '@ca/telemetry';
 import { createMetricsExport, metricsRoute, type MetricsAccess } from '../src';
 
 /** A MeterProvider with the Prometheus reader behind a real express app on port 0; `scrape()` GETs /metrics. */
-export async function prometheusHarness(access: MetricsAccess = { token: null }) {
+export async function prometheusHarness(access: MetricsAccess = { token: null }, host = '127.0.0.1') {
   const { readers, prometheus } = createMetricsExport({ exporters: ['prometheus'], otlpEndpoint: '', exportIntervalMs: 60_000 });
   const provider = new MeterProvider({ readers });
   const app = createServiceApp();
   app.use(metricsRoute(prometheus, access));
   sealServiceApp(app, createLogger({ service: 'metrics-test', level: 'error' }));
-  const server = app.listen(0, '127.0.0.1');
+  const server = app.listen(0, host);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
   return {
