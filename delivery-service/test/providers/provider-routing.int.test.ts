@@ -108,6 +108,36 @@ test('tenant provider routes: failover without duplicates, rate limits, invalid 
     assert.equal(again.status, 404);
   });
 
+  await t.test('dead letters: listed, inspected, re-driven once (same id, same trace) and sent after the route is fixed', async () => {
+    const tenantId = randomUUID();
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    assert.equal((await putRoute(h, tenantId, 'push', { providers: [{ name: 'down', kind: 'simulated', settings: { baseUrl: closed } }] })).status, 200);
+    const r = await h.send('push', `device-${randomUUID()}`, { tenantId });
+    const dead = await finalView(h, r.id, 'dead_lettered', 30_000);
+    assert.equal(dead.deliveryAttempts, 4);
+    const base = `${h.url}/internal/v1/tenants/${tenantId}/dead-letters`;
+    const list = await fetch(base, { headers: SERVICE_AUTH }).then((res) => res.json()) as { items: Array<{ id: string; traceId: string; to: string }> };
+    assert.deepEqual(list.items.map((i) => i.id), [r.id]);
+    assert.equal(list.items[0]!.traceId, r.traceId);
+    assert.notEqual(list.items[0]!.to, r.to, 'recipient masked');
+    const one = await fetch(`${base}/${r.id}`, { headers: SERVICE_AUTH });
+    assert.equal(one.status, 200);
+    const elsewhere = await fetch(`${h.url}/internal/v1/tenants/${randomUUID()}/dead-letters/${r.id}`, { headers: SERVICE_AUTH });
+    assert.equal(elsewhere.status, 404, 'another tenant cannot see it');
+
+    assert.equal((await putRoute(h, tenantId, 'push', { providers: [{ name: 'up', kind: 'simulated', settings: { baseUrl: fast.url } }] })).status, 200);
+    const [first, second] = await Promise.all([1, 2].map(() => fetch(`${base}/${r.id}/redrive`, { method: 'POST', headers: SERVICE_AUTH }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }))));
+    assert.deepEqual([first!.status, second!.status].sort(), [200, 202], 'one re-drive; the repeat is a no-op');
+    assert.equal(first!.body.traceId, r.traceId);
+    const sent = await finalView(h, r.id, 'sent');
+    assert.equal(sent.deliveryAttempts, 5, 'a fresh budget after the re-drive, counted on from the first four');
+    assert.equal((await fast.effects(r.id)).length, 1, 'sent once, under its original id');
+    const again = await fetch(`${base}/${r.id}/redrive`, { method: 'POST', headers: SERVICE_AUTH });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { id: r.id, status: 'sent', redriven: false, redrives: 1, traceId: r.traceId }, 'a late repeat changes nothing');
+    assert.equal((await fetch(`${base}/${r.id}`, { headers: SERVICE_AUTH })).status, 404, 'no longer a dead letter');
+  });
+
   await t.test('route API: invalid bodies are 400 problems naming every field; a kind that cannot send the channel is refused', async () => {
     const tenantId = randomUUID();
     const bad = await putRoute(h, tenantId, 'email', { providers: [{ name: 'x', kind: 'twilio', settings: {} }] });
