@@ -132,6 +132,10 @@ async function main(): Promise<void> {
   }
   env.HTTPS_PORT = process.env.ROUTER_HTTPS_PORT ?? env.HTTPS_PORT ?? '3443';
 
+  // The console router-service serves at /console/: rebuilt only when a source changed since the last build.
+  const consoleBuild = spawnSync(process.execPath, [join(root, 'console/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  if (consoleBuild.status !== 0) log('error', 'console build failed; /console/ serves the previous build, if any');
+
   for (const svc of SERVICES) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in svc ? svc.entry : 'src/main.ts'], {
       cwd: join(root, 'cwd' in svc ? svc.cwd : svc.name),
@@ -146,7 +150,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
   }
-  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
+  log('info', 'all services healthy', { ...urls, console: `https://localhost:${env.HTTPS_PORT}/console/`, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
 }
 
 process.on('SIGINT', () => void stopAll(0));

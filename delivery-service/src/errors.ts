@@ -51,6 +51,7 @@ export const credentialsKeyMissing = () => new HttpProblem(409, 'CREDENTIALS_KEY
 export const providerRouteNotFound = (channel: string) => new HttpProblem(404, 'PROVIDER_ROUTE_NOT_FOUND', 'Provider route not found', `No provider route for channel ${channel}`);
 export const suppressionNotFound = () => new HttpProblem(404, 'SUPPRESSION_NOT_FOUND', 'Suppression not found', 'That address is not on the suppression list');
 export const unknownChannel = (channel: string) => new HttpProblem(404, 'UNKNOWN_CHANNEL', 'Unknown channel', `No channel named ${channel.slice(0, 40)}`);
+export const invalidMessageIds = () => new HttpProblem(400, 'INVALID_MESSAGE_IDS', 'Invalid message ids', 'Send { "ids": [...] }: at most 1000 message UUIDs');
 export const invalidCancelRequest = (detail: string) => new HttpProblem(400, 'INVALID_CANCEL_REQUEST', 'Invalid cancel request', detail);
 export const messageNotCancelable = (status: string) =>
   new HttpProblem(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled', `The message is ${status}`, { status });

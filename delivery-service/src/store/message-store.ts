@@ -219,6 +219,11 @@ export function createMessageStore(db: Db) {
       await enqueue(db, [record], now);
     },
 
+    /** The status of each known message among `ids` (unknown ids are left out: not consumed yet). */
+    async statuses(ids: readonly string[]): Promise<Array<{ id: string; status: MessageStatus }>> {
+      if (ids.length === 0) return [];
+      return db('messages').select('id', 'status').whereIn('id', ids);
+    },
     async view(id: string): Promise<DeliveryStatusView | undefined> {
       const m = await db('messages').where({ id }).first();
       if (!m) return undefined;

@@ -140,7 +140,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (!(err instanceof MalformedRecordError)) throw err;
       return deadLetterUnusable(channel, incoming, err.message);
     }
-    const refused = await saver.add(record);
+    const urgent = { urgent: record.priority === 'high' };
+    const refused = await saver.add(record, urgent);
     if (refused) {
       const code = (refused as { code?: string }).code ?? '';
       return deadLetterUnusable(channel, incoming, `PostgreSQL refused the record (SQLSTATE ${code}): ${refused.message}`);
@@ -150,7 +151,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const claim = await claimer.add({
       record,
       revival: sendRecordRow(record, topics.retry(record.channel), attempt, null, currentTraceHeaders()),
-    });
+    }, urgent);
     if (!claim) {
       log.debug('record skipped: message is finished, not yet due, or held by another worker');
       return 'skipped';
@@ -192,7 +193,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');
-      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }))) return fencedOut(span, log);
+      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }, { urgent: record.priority === 'high' }))) return fencedOut(span, log);
       metrics.recordSent({ ...event, at: clock.now() });
       log.info('message sent', { attempt: claim.attempt, providerMessageId });
       return 'sent';
