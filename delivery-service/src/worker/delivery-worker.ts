@@ -225,7 +225,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       log.warn('message failed permanently', { attempt: claim.attempt, reason: f.message });
       return 'failed';
     }
-    if (claim.attempt >= policy.maxAttempts) {
+    if (claim.attempt - (claim.attemptBase ?? 0) >= policy.maxAttempts) {
       span.setAttribute(ATTR.attemptOutcome, 'retries_exhausted');
       const ok = await finish({
         ...base, finishedAt: clock.now(), outcome: 'transient_failure', error: f.message, status: 'dead_lettered',
