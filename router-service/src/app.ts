@@ -15,6 +15,7 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { providersRouter } from './providers/providers-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
@@ -106,6 +107,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       metrics.recordAccepted(accepted);
     },
   }));
+  app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
   app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));
   sealServiceApp(app, logger);
 

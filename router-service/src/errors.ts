@@ -134,6 +134,13 @@ export class ApiKeyNotFound extends HttpProblem {
   }
 }
 
+/** Provider routes and suppressions live in delivery-service; it did not answer in time. */
+export class DeliveryUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'DELIVERY_UNAVAILABLE', 'Delivery service unavailable', 'Provider routes and suppressions cannot be read or changed right now; retry later', {}, { 'Retry-After': '5' });
+  }
+}
+
 /** Console sign-in: wrong email or password (never says which). */
 export class SignInFailed extends HttpProblem {
   constructor() {
