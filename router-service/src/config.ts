@@ -122,7 +122,7 @@ const envSchema = Joi.object<Env, true>({
   // Kibana's base URL: the console links each campaign message to its APM trace there too (empty: no link).
   KIBANA_URL: url.allow('').default(''),
   // Recipients turned into messages (+ outbox rows) per transaction when a campaign runs.
-  CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
+  CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(1000),
   CAMPAIGN_POLL_MS: Joi.number().integer().min(50).default(1000),
   // Furthest ahead a sendAt may lie (default 30 days).
   SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
