@@ -1,9 +1,10 @@
 import type { Express } from 'express';
-import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { apiReferenceRouter, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import type { Logger } from '@ca/telemetry';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
+import { loggingOpenApiDocument } from './openapi/logging-openapi';
 import type { Store } from './sinks/store';
 import { traceRouter, type TraceAccess } from './traces/trace-router';
 
@@ -45,6 +46,8 @@ export function buildLoggingService({
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
   app.use(traceRouter(store, access));
+  // GET /openapi.json and /docs: this service's contract (logging-service/openapi/openapi.yaml).
+  app.use(apiReferenceRouter(loggingOpenApiDocument()));
   sealServiceApp(app, logger);
   return {
     app,

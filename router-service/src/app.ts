@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
-import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { CheckFailed, apiReferenceRouter, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
@@ -13,6 +13,7 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { routerOpenApiDocument } from './openapi/router-openapi';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
@@ -64,6 +65,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
+  // GET /openapi.json and /docs: the public contract, readable without a key.
+  app.use(apiReferenceRouter(routerOpenApiDocument()));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
