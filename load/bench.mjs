@@ -12,6 +12,9 @@
 // (--sustain-seconds; delivered/s counted in PostgreSQL; CPU per delivered message per process
 // from /proc/<pid>/stat), p99 accept latency at 50 % of it, a burst of --burst messages and the time
 // until every one of them is delivered. Export off (OTEL_EXPORTER_OTLP_ENDPOINT=): max accept rate.
+// With --metrics-off, a third system with OTEL_METRICS_EXPORTER=none (tracing exported as in "on"):
+// max accept rate and the sustained phase at the same rate, for the metrics on/off ratios. Systems
+// with metrics on are scraped (GET /metrics on all three services) every 15 s, as Prometheus would.
 // Loopback only. The per-API-key limit is switched off (API_RATE_LIMIT_PER_SECOND=0): this measures
 // capacity, not a merchant's quota. Every message has its own recipient and text (no 409/429).
 import { execSync, spawn } from 'node:child_process';
@@ -20,7 +23,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +39,7 @@ const { values: opt } = parseArgs({
     quick: { type: 'boolean', default: false },
     baseline: { type: 'boolean', default: true }, // accepted for symmetry with run.mjs; always measured
     'skip-export-off': { type: 'boolean', default: false },
+    'metrics-off': { type: 'boolean', default: false },
     connections: { type: 'string', default: '32' },
     'max-seconds': { type: 'string' },
     'sustain-seconds': { type: 'string' },
@@ -47,6 +51,7 @@ const { values: opt } = parseArgs({
     'admin-url': { type: 'string', default: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     echo: { type: 'boolean', default: false },
     root: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 // The checkout whose system is started: this one by default; another (e.g. a worktree of main) to
@@ -66,8 +71,13 @@ Options (defaults in brackets; --quick halves the phases):
                          measured for what was accepted, and the table says how many [60]
   --drain-timeout S      give up waiting for the burst's drain after S seconds [120]
   --skip-export-off      do not start the export-off system (no on/off ratio)
+  --skip-null-receiver   do not start the third system, which exports to a receiver that discards
+                         (splits the on/off gap: exporting vs storing the telemetry on the same cores)
+  --metrics-off          also start a system with metrics off (OTEL_METRICS_EXPORTER=none): max rate
+                         and sustained CPU, for the metrics on/off ratios (docs/performance.md)
   --admin-url URL        PostgreSQL admin URL (creates/drops the run's database) [postgres://postgres@127.0.0.1:5432/postgres]
   --root DIR             start the system of another checkout (e.g. \`git worktree add /tmp/main main\`) [this one]
+  --profile DIR          CPU-profile each service during the sustained phase (load/cpu-profile-hook.mjs), written to DIR/export_on/; summarise with node load/profile-summary.mjs DIR/export_on
   --echo                 show the services' output`);
   process.exit(0);
 }
@@ -210,7 +220,9 @@ async function startSystem(name, env) {
     cwd: ROOT,
     env: {
       ...process.env, ROUTER_PORT: String(ports.router), DELIVERY_PORT: String(ports.delivery), LOGGING_PORT: String(ports.logging),
-      DATABASE_URL: dbUrl.toString(), BOOTSTRAP_API_KEY: apiKey, API_RATE_LIMIT_PER_SECOND: '0', ...env,
+      DATABASE_URL: dbUrl.toString(), BOOTSTRAP_API_KEY: apiKey, API_RATE_LIMIT_PER_SECOND: '0',
+      ...(opt.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(fileURLToPath(import.meta.url), '../cpu-profile-hook.mjs')}`.trim(), CPU_PROFILE_DIR: resolve(opt.profile, name) } : {}),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -219,7 +231,8 @@ async function startSystem(name, env) {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   // stdout must keep draining even when not echoed, or the services block on a full pipe.
-  const deadline = Date.now() + 120_000;
+  // A busy box (other builds, tests) can take minutes to transpile and start four processes.
+  const deadline = Date.now() + 300_000;
   while (!/all services healthy/.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGTERM');
@@ -233,14 +246,23 @@ async function startSystem(name, env) {
   for (const pid of descendants(child.pid)) { const role = roleOf(pid); if (role) roles.set(pid, role); }
   log(`system ${name} healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${[...roles.values()].join(', ')}`);
   await sleep(3000);
+  // Metrics on: scraped like Prometheus would (every 15 s, all three services); the cost is in the run.
+  let scrapes = 0;
+  const scraper = env.OTEL_METRICS_EXPORTER === 'none' ? null : setInterval(() => {
+    for (const port of Object.values(ports)) {
+      fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then(() => { scrapes++; }, () => {});
+    }
+  }, 15_000);
   const system = {
     name, url: `http://127.0.0.1:${ports.router}`, apiKey, pg, roles,
+    scrapes: () => scrapes,
     async counts() {
       const { rows: [r] } = await pg.query(`SELECT (SELECT count(*) FROM router.messages)::int AS accepted,
         (SELECT count(*) FROM delivery.messages WHERE status IN ('sent', 'failed', 'dead_lettered'))::int AS delivered`);
       return r;
     },
     async stop() {
+      if (scraper) clearInterval(scraper);
       await pg.end().catch(() => {});
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -255,6 +277,29 @@ async function startSystem(name, env) {
   };
   running.add(system);
   return system;
+}
+
+/** An OTLP/HTTP receiver that reads each export request and answers success, storing nothing. */
+async function nullReceiver() {
+  const { createServer: createHttpServer } = await import('node:http');
+  let n = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => { n++; res.writeHead(200, { 'content-type': 'application/json' }).end('{}'); });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests: () => n,
+    close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+  };
+}
+
+/** --profile: the first call starts each service's sampling profiler (load/cpu-profile-hook.mjs), the second writes it. */
+function toggleProfiles(system) {
+  if (!opt.profile) return;
+  // The services only: SIGUSR2's default action would end the broker (kcat).
+  for (const [pid, role] of system.roles) if (role.endsWith('-service')) { try { process.kill(pid, 'SIGUSR2'); } catch { /* gone */ } }
 }
 
 /** A freshly started process is slow (tsx transpiling, JIT, pools): load it before measuring. */
@@ -301,7 +346,9 @@ async function main() {
     await sampler.start();
     const gen0 = process.cpuUsage();
     const t0 = Date.now();
+    toggleProfiles(on);
     results.sustain = await fire(on.url, on.apiKey, { duration: cfg.sustainSeconds, overallRate: sustainRate });
+    toggleProfiles(on);
     const window = (Date.now() - t0) / 1000;
     const cpu = await sampler.stop();
     const gen = process.cpuUsage(gen0);
@@ -342,6 +389,47 @@ async function main() {
       await off.stop();
     }
   }
+  if (!opt['skip-null-receiver']) {
+    // Spans and logs are exported exactly as with export on, but to a receiver in this process that
+    // reads each request and answers an empty OTLP success: what exporting costs the services,
+    // without logging-service and PostgreSQL storing it on the same two cores.
+    const sink = await nullReceiver();
+    const nul = await startSystem('export_null', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
+    try {
+      await warmUp(nul);
+      sampleLoad();
+      log('export to a null receiver: max accept rate');
+      results.maxNull = await fire(nul.url, nul.apiKey, { duration: cfg.maxSeconds });
+      results.maxNull.exports = sink.requests();
+      log(`max (null receiver) ${results.maxNull.perSecond.toFixed(1)}/s, ${sink.requests()} export requests received`);
+    } finally {
+      await nul.stop();
+      await sink.close();
+    }
+  }
+  if (opt['metrics-off']) {
+    const moff = await startSystem('metrics_off', { OTEL_METRICS_EXPORTER: 'none' });
+    try {
+      await warmUp(moff);
+      sampleLoad();
+      log('metrics off: max accept rate');
+      results.maxMetricsOff = await fire(moff.url, moff.apiKey, { duration: cfg.maxSeconds });
+      log(`max (metrics off) ${results.maxMetricsOff.perSecond.toFixed(1)}/s`);
+      await drain(moff, 30);
+      log(`metrics off: ${cfg.sustainSeconds} s at ${results.sustain.rate}/s (the rate of the metrics-on run)`);
+      const c0 = await moff.counts();
+      const sampler = cpuSampler(moff);
+      await sampler.start();
+      const t0 = Date.now();
+      results.sustainMetricsOff = await fire(moff.url, moff.apiKey, { duration: cfg.sustainSeconds, overallRate: results.sustain.rate });
+      const window = (Date.now() - t0) / 1000;
+      const cpu = await sampler.stop();
+      const c1 = await moff.counts();
+      Object.assign(results.sustainMetricsOff, { window, delivered: c1.delivered - c0.delivered, cpu });
+    } finally {
+      await moff.stop();
+    }
+  }
   report();
 }
 
@@ -354,7 +442,7 @@ function report() {
   const check = (ok) => (ok ? 'met' : 'NOT met');
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · node ${process.version} · commit ${gitHead()} · load average (1 min) during phases: ${r.load.join(' / ')}`);
-  lines.push(`Command: \`node load/bench.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (starts \`scripts/start-all.ts\` = \`npm start\` itself, twice)`);
+  lines.push(`Command: \`node load/bench.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (starts \`scripts/start-all.ts\` = \`npm start\` itself, once per configuration)`);
   lines.push('');
   lines.push('| figure | measured | target | |');
   lines.push('| --- | --- | --- | --- |');
@@ -363,6 +451,14 @@ function report() {
   if (r.maxOff) {
     lines.push(`| max accepted/s, export off | ${ratio(r.maxOff.perSecond)} | ≥ 0.1 × bare | ${check(r.maxOff.perSecond >= 0.1 * bare)} |`);
     lines.push(`| tracing on/off | ${f(r.max.perSecond / r.maxOff.perSecond, 2)} | ≥ 0.8 | ${check(r.max.perSecond / r.maxOff.perSecond >= 0.8)} |`);
+    if (r.maxNull) lines.push(`| (split) max accepted/s exporting to a null receiver · ÷ export off | ${ratio(r.maxNull.perSecond)} · ${f(r.maxNull.perSecond / r.maxOff.perSecond, 2)} | explains on/off | |`);
+  }
+  if (r.maxMetricsOff) {
+    const cpuOf = (x) => Object.values(x.cpu).reduce((a, b) => a + b, 0) / x.delivered;
+    lines.push(`| max accepted/s, metrics off (tracing exported) | ${ratio(r.maxMetricsOff.perSecond)} | — | |`);
+    lines.push(`| metrics on/off, max accepted/s | ${f(r.max.perSecond / r.maxMetricsOff.perSecond, 2)} | measured (1.0 = no cost) | |`);
+    lines.push(`| metrics on/off, CPU per delivered message at ${r.sustain.rate}/s | ${f(cpuOf(r.sustain), 2)} / ${f(cpuOf(r.sustainMetricsOff), 2)} ms = ${f(cpuOf(r.sustain) / cpuOf(r.sustainMetricsOff), 2)} | measured (1.0 = no cost) | |`);
+    lines.push(`| metrics on/off, p50 · p99 accept latency at ${r.sustain.rate}/s | ${f(r.sustain.p50)} · ${f(r.sustain.p99)} ms / ${f(r.sustainMetricsOff.p50)} · ${f(r.sustainMetricsOff.p99)} ms | measured | |`);
   }
   lines.push(`| sustained ${f(r.sustain.window, 0)} s at ${r.sustain.rate}/s (80 %): accepted/s · delivered/s | ${f(r.sustain.perSecond)} · ${f(delivered)} (${f(delivered / r.sustain.perSecond, 2)} ×), backlog at end ${r.sustain.backlog} | delivered ≥ 0.9 × accepted | ${check(delivered >= 0.9 * r.sustain.perSecond)} |`);
   lines.push(`| burst of ${cfg.burst}${r.burst.accepted < cfg.burst ? ` (stopped after ${cfg.burstTimeout} s: ${r.burst.accepted} accepted)` : ''}: accepted in · drained after the burst · total | ${f(r.burst.acceptSeconds)} s · ${r.burst.drainAfterBurst === null ? `> ${cfg.drainTimeout} s` : `${f(r.burst.drainAfterBurst)} s`} · ${r.burst.total === null ? 'n/a' : `${f(r.burst.total)} s`} (${r.burst.accepted} accepted) | measured | |`);
@@ -383,8 +479,8 @@ function report() {
   lines.push(`| **total** | ${f(cpuTotal / 1000, 1)} | **${f(cpuTotal / r.sustain.delivered, 2)}** | ${f(cpuTotal / r.sustain.acceptedRows, 2)} |`);
   lines.push(`| (load generator, not counted) | ${f(r.sustain.generatorMs / 1000, 1)} | ${f(r.sustain.generatorMs / r.sustain.delivered, 2)} | |`);
   lines.push('');
-  const errs = [r.max, r.sustain, r.half, r.burst, r.maxOff].filter(Boolean).map((x) => `${JSON.stringify(x.statuses)}${x.errors ? ` +${x.errors} errors` : ''}`);
-  lines.push(`Responses per phase (max, sustained, p99, burst${r.maxOff ? ', max export off' : ''}): ${errs.join(' · ')}. PostgreSQL's shared background processes (WAL writer, checkpointer) are not counted: other databases use them too.`);
+  const errs = [r.max, r.sustain, r.half, r.burst, r.maxOff, r.maxNull].filter(Boolean).map((x) => `${JSON.stringify(x.statuses)}${x.errors ? ` +${x.errors} errors` : ''}`);
+  lines.push(`Responses per phase (max, sustained, p99, burst${r.maxOff ? ', max export off' : ''}${r.maxNull ? ', max null receiver' : ''}): ${errs.join(' · ')}. PostgreSQL's shared background processes (WAL writer, checkpointer) are not counted: other databases use them too.`);
   console.log(`\n\`\`\`markdown\n${lines.join('\n')}\n\`\`\``);
 }
 

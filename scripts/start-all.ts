@@ -117,6 +117,8 @@ async function main(): Promise<void> {
   env.SERVICE_TOKEN ??= randomBytes(32).toString('base64url');
   env.OTEL_EXPORTER_OTLP_HEADERS ??= `authorization=Bearer%20${env.SERVICE_TOKEN}`;
   env.ROUTER_URL ??= urls['router-service'];
+  // The fault-injection admin API (README "Failure scenarios"): one token for this run's three services.
+  env.ADMIN_TOKEN ??= randomBytes(24).toString('base64url');
   env.HOST ??= '127.0.0.1';
   if (!env.TLS_CERT_FILE) {
     const tls = await ensureLocalCertificate();
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
   }
-  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE });
+  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
 }
 
 process.on('SIGINT', () => void stopAll(0));

@@ -1,7 +1,9 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { topicsFor, type Channel } from '@ca/contracts';
+import { deliveryGroupId, topicsFor, type Channel } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
-import { createOutboxRelay } from '@ca/outbox';
+import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
+import { createDeliveryMetrics, metricsRoute, observeConsumerLag, observeOutbox, type ConsumerLag, type MetricsSetup } from '@ca/metrics';
+import { createOutboxRelay, outboxBacklog } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
@@ -9,6 +11,7 @@ import { createMessageStore } from './store/message-store';
 import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { withProviderFaults } from './providers/with-faults';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -19,6 +22,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   clock: { now(): Date };
   random: () => number;
+  /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
+  faults?: Faults;
   settings: {
     workerId: string;
     topicPrefix: string;
@@ -28,18 +33,26 @@ export interface DeliveryServiceDeps {
     outbox: { pollMs: number; batchSize: number };
     /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
     serviceToken?: string | null;
+    /** ADMIN_TOKEN: /admin/faults answers only bearers of it (null: the route does not exist). */
+    adminToken?: string | null;
   };
+  /** GET /metrics, outbox gauges and consumer lag (main.ts); absent: instruments record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 /** Builds delivery-service from its deps; main.ts owns the process, tests own their deps. */
 export function buildDeliveryService(deps: DeliveryServiceDeps) {
-  const { db, kafka, producer, logger, clock, settings } = deps;
+  const { kafka, logger, clock, settings } = deps;
+  // Fault injection decorates the boundaries (database, producer, providers); the units inside never know.
+  const faults = deps.faults ?? createFaults();
+  const db = withQueryLatency(deps.db, faults);
+  const producer = withPublishFaults(deps.producer, faults, deps.random);
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
-    providers: deps.providers,
+    providers: withProviderFaults(deps.providers, faults, deps.random),
     topics,
     policy: settings.policy,
     clock,
@@ -48,6 +61,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     workerId: settings.workerId,
     maxBatch: 100,
     onEnqueued: () => relay.kick(),
+    metrics: createDeliveryMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit }),
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
 
@@ -58,9 +72,23 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     postgres: async () => { await db.raw('select 1'); },
     consumers: async () => { if (!consumers.ready()) throw new CheckFailed('joining consumer groups'); },
   }));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
-  app.use(statusRoutes(store));
+  app.use(statusRoutes(store, clock));
+  app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);
+
+  let observers: { gauges: { close(): void }; lag: ConsumerLag } | null = null;
+  function observe(setup: MetricsSetup) {
+    const onError = (what: string) => (err: unknown) => logger.debug(`${what}: read failed`, { error: (err as Error).message });
+    const lag = observeConsumerLag({
+      meter: setup.meter, admin: kafka.admin(), intervalMs: setup.pollMs, onError: onError('consumer lag'),
+      groups: settings.channels.map((channel) => ({ groupId: deliveryGroupId(settings.topicPrefix, channel), topics: [topics.send(channel), topics.retry(channel)] })),
+    });
+    lag.start();
+    const gauges = observeOutbox({ meter: setup.meter, minIntervalMs: setup.pollMs, read: () => outboxBacklog(db, clock.now()), onError: onError('outbox gauges') });
+    return { gauges, lag };
+  }
 
   return {
     app,
@@ -69,12 +97,16 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     store,
     async start(): Promise<void> {
       relay.start();
+      if (deps.metrics) observers ??= observe(deps.metrics);
       await consumers.start();
     },
     /** Stop intake first (consumers), then the relay; the caller closes producer and db. */
     async stop(): Promise<void> {
       await consumers.stop();
       await relay.stop();
+      observers?.gauges.close();
+      await observers?.lag.stop();
+      observers = null;
     },
   };
 }

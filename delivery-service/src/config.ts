@@ -1,6 +1,9 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig } from '@ca/metrics/config';
 import { CHANNELS, type Channel } from '@ca/contracts';
 import type { HttpTimeouts } from '@ca/http';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults, type FaultSet } from '@ca/faults/settings';
 
 /** Every setting of delivery-service; README's configuration table lists the same. */
 export interface DeliveryConfig {
@@ -22,6 +25,11 @@ export interface DeliveryConfig {
   shutdownTimeoutMs: number;
   /** Shared service credential callers of /internal must present; null leaves it open. */
   serviceToken: string | null;
+  /** Faults injected from the start (FAULTS; README "Failure scenarios"). */
+  faults: FaultSet;
+  /** Bearer token of /admin/faults; null: the endpoint does not exist. */
+  adminToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const schema = Joi.object({
@@ -57,6 +65,9 @@ const schema = Joi.object({
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  FAULTS: Joi.string().allow('').default(''),
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).unknown(true);
 
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
@@ -93,5 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     serviceVersion: e.SERVICE_VERSION,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serviceToken: e.SERVICE_TOKEN ?? null,
+    faults: parseFaults(e.FAULTS),
+    adminToken: e.ADMIN_TOKEN ?? null,
+    metrics: metricsConfig(e),
   });
 }

@@ -13,6 +13,8 @@ import { HttpProblem } from '@ca/http';
  *   (any other DB error)    outage       handler throws: offset not committed, the partition waits and retries
  *   MESSAGE_NOT_FOUND       (HTTP 404)   GET /internal/v1/messages/:id for an id never consumed
  *   INVALID_MESSAGE_ID      (HTTP 400)   the id is not a uuid
+ *   INVALID_CANCEL_REQUEST  (HTTP 400)   POST /internal/v1/messages/:id/cancel with a malformed body
+ *   MESSAGE_NOT_CANCELABLE  (HTTP 409)   cancel after a provider call (body: the current status)
  */
 export class PermanentDeliveryError extends Error {
   readonly code = 'PROVIDER_PERMANENT';
@@ -34,3 +36,6 @@ export type DeliveryError = PermanentDeliveryError | TransientDeliveryError | Ra
 
 export const messageNotFound = (id: string) => new HttpProblem(404, 'MESSAGE_NOT_FOUND', 'Message not found', `No delivery record for message ${id}`);
 export const invalidMessageId = () => new HttpProblem(400, 'INVALID_MESSAGE_ID', 'Invalid message id', 'The message id must be a UUID');
+export const invalidCancelRequest = (detail: string) => new HttpProblem(400, 'INVALID_CANCEL_REQUEST', 'Invalid cancel request', detail);
+export const messageNotCancelable = (status: string) =>
+  new HttpProblem(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled', `The message is ${status}`, { status });

@@ -7,11 +7,16 @@ const config = loadConfig(process.env);
 process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
 // Telemetry first: express, kafkajs, pg and winston are required only after the SDK patched them.
 const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
+const { createMetricsExport } = require('@ca/metrics/export') as typeof import('@ca/metrics/export');
+const metricsExport = createMetricsExport({ ...config.metrics, otlpEndpoint: config.otlpEndpoint });
 const telemetry = startTelemetry({
   serviceName: 'delivery-service',
   serviceVersion: config.serviceVersion,
   environment: config.environment,
   otlpEndpoint: config.otlpEndpoint,
+  // /metrics gets no span: a scrape is not a request anyone traces, and its outbox read stays span-less.
+  ignorePaths: ['/health', '/ready', '/metrics'],
+  metricReaders: metricsExport.readers,
 });
 
 async function main(): Promise<void> {
@@ -41,6 +46,7 @@ async function main(): Promise<void> {
     logger,
     clock,
     random: Math.random,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults),
     settings: {
       workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       topicPrefix: config.kafka.topicPrefix,
@@ -49,7 +55,9 @@ async function main(): Promise<void> {
       consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
       outbox: config.outbox,
       serviceToken: config.serviceToken,
+      adminToken: config.adminToken,
     },
+    metrics: { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs },
   });
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the internal API is open to anyone who can reach this port');
   // Listen first: liveness answers at once, readiness once the consumer groups have joined.

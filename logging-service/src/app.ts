@@ -1,6 +1,8 @@
 import type { Express } from 'express';
 import { apiReferenceRouter, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { createIngestMetrics, metricsRoute, type MetricsSetup } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
+import { FAULT, createFaults, faultsAdminRouter, unavailableWhileDown, type Faults } from '@ca/faults';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
@@ -21,6 +23,12 @@ export interface LoggingServiceDeps {
   serviceToken?: string | null;
   /** Who may read traces and logs; absent: open (store tests). */
   access?: TraceAccess;
+  /** Injected faults (README "Failure scenarios"): logging.down; switchable through /admin/faults. */
+  faults?: Faults;
+  /** ADMIN_TOKEN: /admin/faults answers only bearers of it (null: the route does not exist). */
+  adminToken?: string | null;
+  /** GET /metrics (main.ts); absent: ingest counters record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 export interface LoggingService {
@@ -37,14 +45,20 @@ export function buildLoggingService({
   clock = { now: () => new Date() },
   serviceToken = null,
   access,
+  faults = createFaults(),
+  adminToken = null,
+  metrics,
 }: LoggingServiceDeps): LoggingService {
   // APM Server's aggregated metrics (metrics-apm.*.1m), written through the same store.
   const aggregator = createApmAggregator({ write: (docs) => store.write(docs), clock, logger });
   const app = createServiceApp();
   app.use(healthRouter(SERVICE_NAME, { [store.kind]: () => store.ready() }));
+  if (metrics) app.use(metricsRoute(metrics.prometheus, { token: metrics.token }));
   // Only the system's own exporters may post spans and logs: forged spans never reach a waterfall.
   app.post(['/v1/traces', '/v1/logs'], requireServiceToken(serviceToken));
-  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs) }));
+  app.post(['/v1/traces', '/v1/logs'], unavailableWhileDown(faults));
+  app.use(faultsAdminRouter({ faults, token: adminToken, logger, supported: [FAULT.loggingDown] }));
+  app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs), metrics: createIngestMetrics({ meter: metrics?.meter }) }));
   app.use(traceRouter(store, access));
   // GET /openapi.json and /docs: this service's contract (logging-service/openapi/openapi.yaml).
   app.use(apiReferenceRouter(loggingOpenApiDocument()));

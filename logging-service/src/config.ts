@@ -1,5 +1,8 @@
 import Joi from 'joi';
+import { METRICS_ENV, metricsConfig, type MetricsConfig, type MetricsEnv } from '@ca/metrics/config';
 import type { HttpTimeouts } from '@ca/http';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults, type FaultSet } from '@ca/faults/settings';
 
 export interface Config {
   port: number;
@@ -26,12 +29,17 @@ export interface Config {
   environment: string;
   serviceVersion: string;
   shutdownTimeoutMs: number;
+  /** Faults injected from the start (FAULTS; README "Failure scenarios"). */
+  faults: FaultSet;
+  /** Bearer token of /admin/faults; null: the endpoint does not exist. */
+  adminToken: string | null;
+  metrics: MetricsConfig;
 }
 
 const MiB = 1024 * 1024;
 
 /** process.env after validation and defaults (what the schema below produces). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number; HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number; DATABASE_URL: string; DATABASE_SCHEMA: string;
   ELASTICSEARCH_URL?: string; ELASTICSEARCH_USERNAME?: string; ELASTICSEARCH_PASSWORD?: string; ELASTICSEARCH_API_KEY?: string;
   ES_REQUEST_TIMEOUT_MS: number; ES_BULK_FLUSH_BYTES: number; ES_BULK_CONCURRENCY: number; ES_BULK_RETRIES: number;
@@ -39,6 +47,7 @@ interface Env {
   INGEST_MAX_BODY_BYTES: number; INGEST_MAX_RECORDS: number; INGEST_BODY_TIMEOUT_MS: number; INGEST_MAX_IN_FLIGHT: number; INGEST_MAX_IN_FLIGHT_BYTES: number; INGEST_RETRY_AFTER_SECONDS: number;
   HOST: string; SERVICE_TOKEN?: string; ROUTER_URL: string; API_KEY_CACHE_MS: number;
   LOG_LEVEL: string; OTEL_EXPORTER_OTLP_ENDPOINT: string; DEPLOYMENT_ENVIRONMENT: string; SERVICE_VERSION: string; SHUTDOWN_TIMEOUT_MS: number;
+  FAULTS: string; ADMIN_TOKEN?: string;
 }
 
 const schema = Joi.object<Env>({
@@ -74,6 +83,9 @@ const schema = Joi.object<Env>({
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+  FAULTS: Joi.string().allow('').default(''),
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 })
   .unknown(true)
   .and('ELASTICSEARCH_USERNAME', 'ELASTICSEARCH_PASSWORD');
@@ -106,5 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     environment: v.DEPLOYMENT_ENVIRONMENT,
     serviceVersion: v.SERVICE_VERSION,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    faults: parseFaults(v.FAULTS),
+    adminToken: v.ADMIN_TOKEN ?? null,
+    metrics: metricsConfig(v),
   });
 }

@@ -4,6 +4,8 @@ import { DEFAULT_INSTRUMENTATIONS } from '@ca/telemetry/src/instrumentations';
 const config = loadConfig(process.env);
 process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
 const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
+const { createMetricsExport } = require('@ca/metrics/export') as typeof import('@ca/metrics/export');
+const metricsExport = createMetricsExport({ ...config.metrics, otlpEndpoint: config.otlpEndpoint });
 // OTEL_EXPORTER_OTLP_ENDPOINT is empty by default: logging-service does not trace itself into
 // itself. The intake paths are never traced either way, or every export would beget another.
 const telemetry = startTelemetry({
@@ -11,7 +13,8 @@ const telemetry = startTelemetry({
   serviceVersion: config.serviceVersion,
   environment: config.environment,
   otlpEndpoint: config.otlpEndpoint,
-  ignorePaths: ['/health', '/ready', '/v1/traces', '/v1/logs'],
+  ignorePaths: ['/health', '/ready', '/metrics', '/v1/traces', '/v1/logs'],
+  metricReaders: metricsExport.readers,
 });
 
 const { buildLoggingService, SERVICE_NAME } = require('./app') as typeof import('./app');
@@ -29,7 +32,9 @@ async function main(): Promise<void> {
   const htmlViewOpen = LOOPBACK.has(config.host);
   const service = buildLoggingService({
     store, logger, limits: config.ingest, serviceToken: config.serviceToken,
+    faults: (require('@ca/faults') as typeof import('@ca/faults')).createFaults(config.faults), adminToken: config.adminToken,
     access: { read: { serviceToken: config.serviceToken, verifyKey }, htmlViewOpen },
+    metrics: { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs },
   });
   if (!config.serviceToken) logger.warn('SERVICE_TOKEN is not set: the OTLP intake accepts spans from anyone who can reach this port');
   await service.start();

@@ -4,7 +4,9 @@ import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, apiReferenceRouter, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
-import { createOutboxRelay, oldestDueOutboxRow, type OutboxRelay } from '@ca/outbox';
+import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
+import { createRouterMetrics, metricsRoute, observeOutbox, type MetricsSetup } from '@ca/metrics';
+import { createOutboxRelay, oldestDueOutboxRow, outboxBacklog, type OutboxRelay } from '@ca/outbox';
 import type { Logger } from '@ca/telemetry';
 import type { Clock } from './clock';
 import type { RouterSettings } from './config';
@@ -30,6 +32,10 @@ export interface RouterServiceDeps {
   newId?: () => string;
   /** Jitter of the relay's backoff. */
   random?: () => number;
+  /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
+  faults?: Faults;
+  /** GET /metrics and the outbox gauges (main.ts); absent: instruments record to the global meter, no route. */
+  metrics?: MetricsSetup;
 }
 
 export interface RouterService {
@@ -44,8 +50,15 @@ export interface RouterService {
 const PRUNE_EVERY_MS = 60_000;
 
 export function buildRouterService(deps: RouterServiceDeps): RouterService {
-  const { db, producer, settings, logger, clock } = deps;
+  const { settings, logger, clock } = deps;
+  // Fault injection decorates the boundaries (database, producer); the units inside never know.
+  const faults = deps.faults ?? createFaults();
+  const db = withQueryLatency(deps.db, faults);
+  const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+
+  const metrics = createRouterMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit });
+  let outboxGauges: { close(): void } | null = null;
 
   const app = createServiceApp();
   // Only these peers may tell us the original scheme/client (X-Forwarded-Proto/-For): see https-only.ts.
@@ -61,20 +74,28 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       if (ageSeconds > settings.outboxStuckSeconds) throw new CheckFailed(`oldest unpublished message is ${Math.round(ageSeconds)} s old`);
     },
   }));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use(requestTrace());
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
   // GET /openapi.json and /docs: the public contract, readable without a key.
   app.use(apiReferenceRouter(routerOpenApiDocument()));
+  app.use(faultsAdminRouter({ faults, token: settings.adminToken, logger, supported: [FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
-    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock },
+    cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
     bodyLimit: settings.bodyLimit,
-    onAccepted: () => relay.kick(),
+    batchBodyLimit: settings.batchBodyLimit,
+    batchMaxItems: settings.batchMaxItems,
+    onAccepted: (accepted) => {
+      relay.kick();
+      metrics.recordAccepted(accepted);
+    },
   }));
   sealServiceApp(app, logger);
 
@@ -84,12 +105,21 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     relay,
     start() {
       relay.start();
+      const setup = deps.metrics;
+      if (setup && !outboxGauges) {
+        outboxGauges = observeOutbox({
+          meter: setup.meter, minIntervalMs: setup.pollMs, read: () => outboxBacklog(db, clock.now()),
+          onError: (err) => logger.debug('outbox gauges: read failed', { error: (err as Error).message }),
+        });
+      }
       pruneTimer ??= setInterval(() => {
         pruneExpired(db, clock.now()).catch((err: unknown) => logger.warn('pruning expired rows failed', { error: (err as Error).message }));
       }, PRUNE_EVERY_MS);
       pruneTimer.unref();
     },
     async close() {
+      outboxGauges?.close();
+      outboxGauges = null;
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
       await relay.stop();

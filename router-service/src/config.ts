@@ -1,7 +1,10 @@
 import Joi from 'joi';
+// The settings module only (joi): config loads before telemetry patches express, pg and winston.
+import { parseFaults } from '@ca/faults/settings';
+import { METRICS_ENV, metricsConfig, type MetricsEnv } from '@ca/metrics/config';
 
 /** Environment variables router-service reads (README "Configuration" lists each with its unit). */
-interface Env {
+interface Env extends MetricsEnv {
   PORT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
@@ -38,6 +41,12 @@ interface Env {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
+  SCHEDULE_HORIZON_SECONDS: number;
+  BATCH_MAX_ITEMS: number;
+  CANCEL_SETTLE_MS: number;
+  BATCH_BODY_LIMIT: string;
+  FAULTS: string;
+  ADMIN_TOKEN?: string;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -89,6 +98,18 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  // Furthest ahead a sendAt may lie (default 30 days).
+  SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
+  // Most items in one POST /v1/messages/batch.
+  BATCH_MAX_ITEMS: Joi.number().integer().min(1).max(10_000).default(1000),
+  // A cancel that meets an attempt in flight waits this long for its outcome, to answer 409 with it.
+  CANCEL_SETTLE_MS: Joi.number().integer().min(0).default(3000),
+  BATCH_BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('16mb'),
+  // Faults injected from the start (README "Failure scenarios"), e.g. broker.publish_failure=0.5.
+  FAULTS: Joi.string().allow('').default(''),
+  // A secret: no default. Unset: /admin/faults does not exist.
+  ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 function toConfig(env: Env) {
@@ -109,9 +130,11 @@ function toConfig(env: Env) {
       environment: env.DEPLOYMENT_ENVIRONMENT,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
+    metrics: metricsConfig(env),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY ?? null,
+    faults: parseFaults(env.FAULTS),
     settings: {
       topicPrefix: env.KAFKA_TOPIC_PREFIX,
       deliveryUrl: env.DELIVERY_URL.replace(/\/+$/, ''),
@@ -128,7 +151,12 @@ function toConfig(env: Env) {
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
+      adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,
+      batchMaxItems: env.BATCH_MAX_ITEMS,
+      cancelSettleMs: env.CANCEL_SETTLE_MS,
+      batchBodyLimit: env.BATCH_BODY_LIMIT,
     },
   };
 }

@@ -133,3 +133,30 @@ export class ApiKeyNotFound extends HttpProblem {
     super(404, 'API_KEY_NOT_FOUND', 'API key not found', `No API key with id ${id}`);
   }
 }
+
+/** sendAt in the past, or further ahead than SCHEDULE_HORIZON_SECONDS. */
+export class SendAtOutOfRange extends HttpProblem {
+  constructor(reason: 'past' | 'beyond_horizon', horizonSeconds: number) {
+    const detail = reason === 'past'
+      ? '"sendAt" must be in the future (omit it to send now)'
+      : `"sendAt" must be at most ${horizonSeconds} s ahead`;
+    super(422, 'SEND_AT_OUT_OF_RANGE', 'sendAt out of range', detail,
+      { errors: [{ field: 'sendAt', message: detail, type: `sendAt.${reason}` }], horizonSeconds });
+  }
+}
+
+/** A provider call was made (or is under way): the message can no longer be canceled. */
+export class MessageNotCancelable extends HttpProblem {
+  constructor(readonly current: string) {
+    super(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled',
+      // Not `status`: in a problem that member is the HTTP status (RFC 9457 §3.1.2).
+      `The message is ${current}: a provider call was already made or is under way`, { messageStatus: current });
+  }
+}
+
+/** POST /v1/messages/batch with more items than BATCH_MAX_ITEMS. */
+export class BatchTooLarge extends HttpProblem {
+  constructor(count: number, max: number) {
+    super(413, 'BATCH_TOO_LARGE', 'Batch too large', `A batch holds at most ${max} items; this one has ${count}`, { maxItems: max, count });
+  }
+}

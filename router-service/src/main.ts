@@ -5,7 +5,10 @@ const config = loadConfig(process.env);
 process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
 // The SDK must patch express, kafkajs, pg and winston before anything requires them.
 const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
-const telemetry = startTelemetry({ ...config.telemetry, ignorePaths: ['/health', '/ready'] });
+const { createMetricsExport } = require('@ca/metrics/export') as typeof import('@ca/metrics/export');
+const metricsExport = createMetricsExport({ ...config.metrics, otlpEndpoint: config.telemetry.otlpEndpoint });
+// /metrics gets no span: a scrape is not a request anyone traces, and its outbox read stays span-less.
+const telemetry = startTelemetry({ ...config.telemetry, ignorePaths: ['/health', '/ready', '/metrics'], metricReaders: metricsExport.readers });
 
 const { buildRouterService } = require('./app') as typeof import('./app');
 const { createLogger } = require('@ca/telemetry') as typeof import('@ca/telemetry');
@@ -35,7 +38,9 @@ async function main(): Promise<void> {
   // messages) and the relay keeps connecting with backoff.
   producer.connect().catch((err: unknown) => logger.warn('kafka not reachable at start; the outbox relay will retry', { error: (err as Error).message }));
 
-  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock });
+  const { createFaults } = require('@ca/faults') as typeof import('@ca/faults');
+  const metrics = { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs };
+  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock, metrics, faults: createFaults(config.faults) });
   service.start();
   const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
   if (config.tls) {

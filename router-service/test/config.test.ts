@@ -22,3 +22,14 @@ test('missing KAFKA_BROKERS and bad numbers are reported together', () => {
 test('an empty TRACE_VIEW_URL turns trace links off', () => {
   assert.equal(loadConfig({ KAFKA_BROKERS: 'a:1', TRACE_VIEW_URL: '' }).settings.traceViewUrl, '');
 });
+
+test('FAULTS and ADMIN_TOKEN: off by default; parsed at start; a bad switch or short token stops the start', () => {
+  const plain = loadConfig({ KAFKA_BROKERS: 'a:1' });
+  assert.deepEqual(plain.faults, {});
+  assert.equal(plain.settings.adminToken, null);
+  const drill = loadConfig({ KAFKA_BROKERS: 'a:1', FAULTS: 'broker.publish_failure=0.5,postgres.latency_ms=50', ADMIN_TOKEN: 'a-long-enough-admin-token' });
+  assert.deepEqual(drill.faults, { 'broker.publish_failure': 0.5, 'postgres.latency_ms': 50 });
+  assert.equal(drill.settings.adminToken, 'a-long-enough-admin-token');
+  assert.throws(() => loadConfig({ KAFKA_BROKERS: 'a:1', FAULTS: 'broker.publish_failure=2' }), /FAULTS: .*broker\.publish_failure/);
+  assert.throws(() => loadConfig({ KAFKA_BROKERS: 'a:1', ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN/);
+});

@@ -1,6 +1,16 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import Joi from 'joi';
+import { CANONICAL_UUID, CHANNELS, PRIORITIES, type CancelRequest } from '@ca/contracts';
 import type { MessageStore } from '../store/message-store';
-import { invalidMessageId, messageNotFound } from '../errors';
+import { invalidCancelRequest, invalidMessageId, messageNotCancelable, messageNotFound } from '../errors';
+
+const cancelSchema = Joi.object<CancelRequest>({
+  tenantId: Joi.string().pattern(CANONICAL_UUID).required(),
+  channel: Joi.string().valid(...CHANNELS).required(),
+  priority: Joi.string().valid(...PRIORITIES).required(),
+  traceId: Joi.string().hex().length(32).required(),
+  createdAt: Joi.string().isoDate().required(),
+}).required();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -8,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The delivery half of a message's status, read by router-service (API composition). Internal:
  * it returns the unmasked provider message id but never the recipient or body.
  */
-export function statusRoutes(store: MessageStore): Router {
+export function statusRoutes(store: MessageStore, clock: { now(): Date } = { now: () => new Date() }): Router {
   const router = Router();
   router.get('/internal/v1/messages/:id', async (req, res) => {
     const id = req.params.id;
@@ -16,6 +26,16 @@ export function statusRoutes(store: MessageStore): Router {
     const view = await store.view(id.toLowerCase());
     if (!view) throw messageNotFound(id);
     res.json(view);
+  });
+  // router-service's cancel: canceled (200), or 409 with the status when a provider call was made.
+  router.post('/internal/v1/messages/:id/cancel', express.json({ limit: '16kb' }), async (req, res) => {
+    const id = req.params.id;
+    if (!UUID.test(id)) throw invalidMessageId();
+    const { value, error } = cancelSchema.validate(req.body, { abortEarly: false, convert: false });
+    if (error) throw invalidCancelRequest(error.message);
+    const outcome = await store.cancel(id.toLowerCase(), value, clock.now());
+    if (outcome.canceled) res.json({ id: id.toLowerCase(), status: 'canceled' });
+    else throw messageNotCancelable(outcome.status);
   });
   return router;
 }

@@ -119,4 +119,24 @@ const outbox = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants, outbox]);
+/**
+ * Cancel and priority lanes (issue 9): a cancel that arrives before the send record leaves a
+ * tombstone row (status canceled, no recipient or body: it never had them), so recipient and body
+ * become nullable; the outbox gets @ca/outbox's lane column.
+ */
+const cancelLanes = {
+  name: '004_cancel_lanes',
+  async up(db: Knex) {
+    await db.raw('ALTER TABLE messages ALTER COLUMN recipient DROP NOT NULL, ALTER COLUMN body DROP NOT NULL');
+    await db.raw('ALTER TABLE messages ADD COLUMN IF NOT EXISTS canceled_at timestamptz');
+    await createOutboxTable(db);
+  },
+  async down(db: Knex) {
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS canceled_at');
+    await db.raw('DROP INDEX IF EXISTS outbox_lane_id_idx');
+    await db.raw('DROP INDEX IF EXISTS outbox_not_before_idx');
+    await db.raw('ALTER TABLE outbox DROP COLUMN IF EXISTS lane');
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes]);

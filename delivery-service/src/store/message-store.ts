@@ -1,4 +1,4 @@
-import type { AttemptOutcome, DeliveryStatusView, MessageStatus, SendRecord } from '@ca/contracts';
+import type { AttemptOutcome, CancelRequest, DeliveryStatusView, MessageStatus, SendRecord } from '@ca/contracts';
 import { enqueue, type OutboxRecord } from '@ca/outbox';
 import type { Db } from '@ca/postgres';
 import { retryOnConflict } from './pg-errors';
@@ -174,6 +174,29 @@ export function createMessageStore(db: Db) {
         return ours;
       }));
       return results.map((r) => recorded.has(r.id));
+    },
+
+    /**
+     * Cancels a message if no provider call has been made for it, deciding under the row lock the
+     * claim takes: a message this service has not consumed yet gets a tombstone (status canceled;
+     * the record, when it comes, is saved as a no-op and its claim skips it); a pending one with no
+     * attempt, no live lease and no ledger entry (no call was ever started) becomes canceled with its
+     * fence bumped. Anything else answers with its current status.
+     */
+    async cancel(id: string, request: CancelRequest, now: Date): Promise<{ canceled: true } | { canceled: false; status: MessageStatus }> {
+      const { rows } = await db.raw<{ rows: Array<{ status: MessageStatus }> }>(
+        `INSERT INTO messages AS m (id, channel, priority, trace_id, tenant_id, status, canceled_at, created_at, updated_at)
+         VALUES (CAST(? AS uuid), ?, ?, ?, CAST(? AS uuid), 'canceled', CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz))
+         ON CONFLICT (id) DO UPDATE SET status = 'canceled', canceled_at = EXCLUDED.canceled_at, fence = m.fence + 1, updated_at = EXCLUDED.updated_at
+          WHERE m.status = 'pending' AND m.attempts = 0 AND (m.lease_until IS NULL OR m.lease_until <= EXCLUDED.updated_at)
+            AND NOT EXISTS (SELECT 1 FROM delivery_ledger l WHERE l.message_id = m.id)
+         RETURNING m.status`,
+        [id, request.channel, request.priority, request.traceId, request.tenantId, now, request.createdAt, now],
+      );
+      if (rows.length > 0) return { canceled: true };
+      const current = await db('messages').where({ id }).first<{ status: MessageStatus } | undefined>('status');
+      if (current?.status === 'canceled') return { canceled: true };
+      return { canceled: false, status: current?.status ?? 'pending' };
     },
 
     /** A dead letter that announces no state change (the record never became a message). */

@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { deliveryGroupId, type Channel, type Topics } from '@ca/contracts';
+import { deliveryGroupId, PRIORITIES, type Channel, type Priority, type Topics } from '@ca/contracts';
 import { headersToRecord } from '@ca/kafka';
 import type { Logger } from '@ca/telemetry';
 import type { DeliveryWorker } from './delivery-worker';
@@ -22,8 +22,10 @@ export interface ChannelConsumersDeps {
 }
 
 /**
- * One consumer group per channel (delivery.<channel>) reading the channel's send and retry
- * topics, so a slow or failing channel never holds the others back and each scales on its own.
+ * One consumer group per channel and priority lane: delivery.<channel> reads the medium lane
+ * (send.<channel>) and the retry topic, delivery.<channel>.high and delivery.<channel>.low their
+ * own lanes. A slow or failing channel never holds the others back, and a LOW backlog never holds a
+ * HIGH message back: each lane fetches and runs its batches on its own.
  * Each fetched batch runs with per-key order and cross-key concurrency; the committed offset never
  * passes the oldest unfinished record (at-least-once); the worker makes the effect exactly-once.
  */
@@ -31,9 +33,10 @@ export function createChannelConsumers(deps: ChannelConsumersDeps) {
   const consumers: Consumer[] = [];
   let joined = 0;
 
-  async function startChannel(channel: Channel): Promise<void> {
+  async function startLane(channel: Channel, lane: Priority): Promise<void> {
+    const groupId = deliveryGroupId(deps.topicPrefix, channel, lane);
     const consumer = deps.kafka.consumer({
-      groupId: deliveryGroupId(deps.topicPrefix, channel),
+      groupId,
       sessionTimeout: deps.sessionTimeoutMs,
       heartbeatInterval: deps.heartbeatIntervalMs,
       allowAutoTopicCreation: true,
@@ -44,7 +47,8 @@ export function createChannelConsumers(deps: ChannelConsumersDeps) {
       const off = consumer.on(consumer.events.GROUP_JOIN, () => { off(); resolve(); });
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [deps.topics.send(channel), deps.topics.retry(channel)], fromBeginning: true });
+    const topics = lane === 'medium' ? [deps.topics.send(channel), deps.topics.retry(channel)] : [deps.topics.lane(channel, lane)];
+    await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: deps.partitionsConsumedConcurrently,
       eachBatchAutoResolve: false,
@@ -63,17 +67,17 @@ export function createChannelConsumers(deps: ChannelConsumersDeps) {
     });
     await groupJoined;
     joined++;
-    deps.logger.info('consuming', { channel, groupId: deliveryGroupId(deps.topicPrefix, channel) });
+    deps.logger.info('consuming', { channel, lane, groupId });
   }
 
   return {
-    /** Joins every channel's group at once (each join waits out a dead member's session on its own). */
+    /** Joins every channel's and lane's group at once (each join waits out a dead member's session on its own). */
     async start(): Promise<void> {
-      await Promise.all(deps.channels.map(startChannel));
+      await Promise.all(deps.channels.flatMap((channel) => PRIORITIES.map((lane) => startLane(channel, lane))));
     },
-    /** True once every channel's consumer has joined its group at least once. */
+    /** True once every lane's consumer has joined its group at least once. */
     ready(): boolean {
-      return joined === deps.channels.length;
+      return joined === deps.channels.length * PRIORITIES.length;
     },
     /** Leaves the groups after in-flight handlers finish; uncommitted records are redelivered. */
     async stop(): Promise<void> {

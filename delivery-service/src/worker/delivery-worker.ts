@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { ATTR, DEAD_LETTER_REASONS, HEADERS, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
+import { createDeliveryMetrics, type DeliveryMetrics } from '@ca/metrics';
 import type { OutboxRecord } from '@ca/outbox';
 import { contextFromHeaders, currentTraceHeaders, inSpan, type Logger } from '@ca/telemetry';
 import { MalformedRecordError, PermanentDeliveryError, RateLimitedDeliveryError, type DeliveryError } from '../errors';
@@ -31,6 +32,8 @@ export interface DeliveryWorkerDeps {
   maxBatch: number;
   /** Called after a commit that enqueued records (wakes the outbox relay). */
   onEnqueued: () => void;
+  /** One call per committed outcome (default: instruments on the global meter). */
+  metrics?: DeliveryMetrics;
 }
 
 export type HandleOutcome = 'sent' | 'retry_scheduled' | 'failed' | 'dead_lettered' | 'malformed' | 'skipped' | 'fenced';
@@ -56,6 +59,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { store, providers, topics, policy, clock, logger } = deps;
+  const metrics = deps.metrics ?? createDeliveryMetrics();
 
   const saver = createBatcher<SendRecord, Error | null>(async (records) => {
     try {
@@ -167,10 +171,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const trace = currentTraceHeaders(context.active());
     const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
+    // The channel's provider names the series (a per-tenant route, when there is one, should name its own).
+    const event = { channel: record.channel, provider: providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');
       if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }))) return fencedOut(span, log);
+      metrics.recordSent({ ...event, at: clock.now() });
       log.info('message sent', { attempt: claim.attempt, providerMessageId });
       return 'sent';
     }
@@ -184,7 +191,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         ...base, attempts: claim.attempt - 1, finishedAt: clock.now(), outcome: null, error: f.message, status: 'retrying', dueAt,
         publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt, dueAt, trace)],
       });
-      return ok ? 'retry_scheduled' : fencedOut(span, log);
+      if (!ok) return fencedOut(span, log);
+      metrics.recordRetried({ ...event, reason: 'rate_limited' });
+      return 'retry_scheduled';
     }
     if (f instanceof PermanentDeliveryError) {
       span.setAttribute(ATTR.attemptOutcome, 'permanent_failure');
@@ -193,6 +202,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.permanentFailure, f.message, claim.attempt, trace)],
       });
       if (!ok) return fencedOut(span, log);
+      metrics.recordFailed({ ...event, at: clock.now() });
       log.warn('message failed permanently', { attempt: claim.attempt, reason: f.message });
       return 'failed';
     }
@@ -203,6 +213,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.retriesExhausted, f.message, claim.attempt, trace)],
       });
       if (!ok) return fencedOut(span, log);
+      metrics.recordDeadLettered({ ...event, at: clock.now() });
       log.warn('retries exhausted: message dead-lettered', { attempt: claim.attempt, reason: f.message });
       return 'dead_lettered';
     }
@@ -216,6 +227,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt + 1, dueAt, trace)],
     });
     if (!ok) return fencedOut(span, log);
+    metrics.recordRetried({ ...event, reason: 'transient_failure' });
     log.info('attempt failed transiently: retry scheduled', { attempt: claim.attempt, backoffMs, reason: f.message });
     return 'retry_scheduled';
   }
@@ -239,6 +251,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       }, clock.now());
     });
     deps.onEnqueued();
+    metrics.recordMalformed({ channel });
     logger.warn('unusable record dead-lettered', { topic: incoming.topic, reason });
     return 'malformed';
   }

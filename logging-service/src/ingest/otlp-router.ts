@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { HttpProblem } from '@ca/http';
+import type { IngestMetrics } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
 import { IngestBusyError, PayloadTooLargeError, UnsupportedMediaError } from '../errors';
 import { contentEncodingOf, formatOf, inflate, type OtlpFormat, type Signal } from '../otlp/decode-request';
@@ -42,6 +43,8 @@ interface Deps {
   logger: Logger;
   /** Sees every export's documents once they are stored (the APM metrics aggregator). */
   onStored?: (docs: readonly StoredDoc[]) => void;
+  /** Records accepted/rejected per answered export, refusals by problem code. */
+  metrics?: IngestMetrics;
 }
 
 /**
@@ -50,7 +53,7 @@ interface Deps {
  * Memory: the body is charged to the ingest gate byte by byte as it arrives, then as it decodes;
  * records are built and written CHUNK_RECORDS at a time.
  */
-export function otlpRouter({ store, gate, limits, logger, onStored }: Deps): Router {
+export function otlpRouter({ store, gate, limits, logger, onStored, metrics }: Deps): Router {
   const router = Router();
 
   async function ingest(req: Request, signal: Signal, format: OtlpFormat, take: (bytes: number) => void, admit: () => void) {
@@ -86,7 +89,7 @@ export function otlpRouter({ store, gate, limits, logger, onStored }: Deps): Rou
       rejected += written.rejected;
       written.reasons.forEach(note);
     }
-    return { rejected, reasons };
+    return { count: reader.count, rejected, reasons };
   }
 
   const handle = (signal: Signal) => async (req: Request, res: Response) => {
@@ -95,16 +98,18 @@ export function otlpRouter({ store, gate, limits, logger, onStored }: Deps): Rou
     const busy = (detail: string) => new IngestBusyError(limits.retryAfterSeconds, detail);
     try {
       if (!format) throw new UnsupportedMediaError('Send application/x-protobuf or application/json');
-      const { rejected, reasons } = await ingest(
+      const { count, rejected, reasons } = await ingest(
         req, signal, format,
         (n) => { if (!hold.add(n)) throw busy('Too many bytes of export requests are in memory'); },
         () => { if (!hold.admit()) throw busy('Too many export requests are in flight'); },
       );
       sendExportSuccess(res, format, signal, rejected, reasons);
+      metrics?.recordExport({ signal, accepted: Math.max(0, count - rejected), rejected });
     } catch (err) {
       const problem = err instanceof HttpProblem
         ? err
         : new HttpProblem(500, 'INTERNAL', 'Internal error', 'An unexpected error occurred; it has been logged');
+      metrics?.recordRefused({ signal, reason: problem.code });
       if (!(err instanceof HttpProblem)) logger.error('export failed', { signal, error: (err as Error).message, stack: (err as Error).stack });
       else if (err.status >= 500 || err.status === 429) logger.warn('export not accepted', { signal, status: err.status, detail: err.detail });
       if (!req.complete) {

@@ -39,11 +39,30 @@ export interface MessageView {
   attempts: AttemptView[];
   traceId: string;
   links: { self: string; trace: string | null };
+  /** The requested send time (status `scheduled` until then), or null. */
+  sendAt?: string | null;
 }
 
 export interface AcceptedView {
   id: string;
-  status: 'pending';
+  /** `scheduled` when the request carried a future sendAt. */
+  status: 'pending' | 'scheduled';
   traceId: string;
   links: { self: string; trace: string | null };
+}
+
+/** POST /v1/messages/:id/cancel (and DELETE /v1/messages/:id) when the message was canceled. */
+export interface CanceledView {
+  id: string;
+  status: 'canceled';
+  canceledAt: string;
+}
+
+/** What router-service tells delivery-service when it cancels a message delivery may not have seen yet. */
+export interface CancelRequest {
+  tenantId: string;
+  channel: Channel;
+  priority: Priority;
+  traceId: string;
+  createdAt: string;
 }

@@ -65,7 +65,15 @@ export interface SendMessageRequest {
   priority: Priority;
   correlationId?: string;
   metadata?: Record<string, string | number | boolean>;
+  /** RFC 3339 date-time: deliver no earlier than this (status `scheduled` until then). */
+  sendAt?: string;
 }
+
+/**
+ * RFC 3339 date-time with an explicit offset (`Z` or ±hh:mm), as `sendAt` takes it. Whether it is
+ * in the future and within the horizon is the router's check (it owns the clock).
+ */
+export const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 const recipient = Joi.alternatives().conditional('channel', {
   switch: [
@@ -104,6 +112,7 @@ export const sendMessageSchema = Joi.object<SendMessageRequest>({
   metadata: Joi.object()
     .pattern(/^[A-Za-z0-9_.-]{1,64}$/, [text(Joi.string(), CONTROL).max(LIMITS.metadataValue), Joi.number(), Joi.boolean()])
     .max(LIMITS.metadataKeys),
+  sendAt: Joi.string().pattern(RFC3339).messages({ 'string.pattern.base': '"sendAt" must be an RFC 3339 date-time with an offset (e.g. 2030-01-01T09:00:00Z)' }),
 })
   .required()
   .unknown(false)

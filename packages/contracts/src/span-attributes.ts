@@ -21,6 +21,15 @@ export const ATTR = {
   fence: 'ca.lease.fence',
   /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
   tenantId: 'ca.tenant.id',
+  /** POST /v1/messages/batch: items in the request, and how many passed validation. */
+  batchItems: 'ca.batch.items',
+  batchValid: 'ca.batch.valid',
+  /** A cancel's outcome: canceled_locally, canceled_in_delivery, not_cancelable. */
+  cancelOutcome: 'ca.cancel.outcome',
+  /** Which injected fault (packages/faults) bit here, e.g. `provider.outage`; see README "Failure scenarios". */
+  faultInjected: 'ca.fault.injected',
+  /** The delay an injected latency fault added, in ms. */
+  faultDelayMs: 'ca.fault.delay_ms',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -33,4 +42,9 @@ export const SPAN = {
   providerSend: 'provider.send',
   deadLetter: 'delivery.dead_letter',
   scheduleRetry: 'delivery.schedule_retry',
+  batchValidate: 'batch.validate',
+  batchStore: 'batch.store',
+  cancel: 'message.cancel',
+  /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
+  faultInjected: 'fault.injected',
 } as const;

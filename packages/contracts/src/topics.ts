@@ -1,4 +1,4 @@
-import type { Channel } from './channels';
+import type { Channel, Priority } from './channels';
 
 /**
  * Every Kafka topic name the product uses. No service spells a topic as a string literal.
@@ -13,12 +13,23 @@ export const TOPIC_SUFFIX = {
   send: (channel: Channel) => `send.${channel}`,
   retry: (channel: Channel) => `send.${channel}.retry`,
   deadLetter: 'send.dead-letter',
+  /**
+   * Priority lanes: high and low have topics (and consumer groups) of their own, so a HIGH message
+   * never waits behind a LOW backlog; medium keeps the original send.<channel> (records written
+   * before lanes existed, and every consumer of it, stay valid).
+   */
+  lane: (channel: Channel, priority: Priority) => (priority === 'medium' ? `send.${channel}` : `send.${channel}.${priority}`),
 } as const;
+
+/** Outbox claim order of a lane (lower first): a relay round takes HIGH rows before LOW ones. */
+export const LANE_ORDER: Readonly<Record<Priority, number>> = { high: 0, medium: 1, low: 2 };
 
 export interface Topics {
   send(channel: Channel): string;
   retry(channel: Channel): string;
   readonly deadLetter: string;
+  /** The send topic of a priority lane (medium: send(channel)). */
+  lane(channel: Channel, priority: Priority): string;
 }
 
 export function topicsFor(prefix = ''): Topics {
@@ -26,10 +37,12 @@ export function topicsFor(prefix = ''): Topics {
     send: (channel) => prefix + TOPIC_SUFFIX.send(channel),
     retry: (channel) => prefix + TOPIC_SUFFIX.retry(channel),
     deadLetter: prefix + TOPIC_SUFFIX.deadLetter,
+    lane: (channel, priority) => prefix + TOPIC_SUFFIX.lane(channel, priority),
   };
 }
 
 /** Consumer group per channel, so each channel scales and fails on its own. */
-export function deliveryGroupId(prefix: string, channel: Channel): string {
-  return `${prefix}delivery.${channel}`;
+export function deliveryGroupId(prefix: string, channel: Channel, priority: Priority = 'medium'): string {
+  // medium keeps the original group id, so its committed offsets survive the introduction of lanes.
+  return priority === 'medium' ? `${prefix}delivery.${channel}` : `${prefix}delivery.${channel}.${priority}`;
 }

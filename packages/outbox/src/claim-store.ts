@@ -14,7 +14,8 @@ export interface ClaimedRow {
  * held by a live claim, and no earlier due row of its key is held by a live claim (so a key's rows
  * go out in id order even with several relays). The advisory lock serialises claimers, so two
  * relays never split one key's rows between them; SKIP LOCKED passes over rows a finishing
- * transaction is deleting.
+ * transaction is deleting. Rows are taken lane first (HIGH before MEDIUM before LOW), then in id
+ * order, so a HIGH row never waits for a LOW backlog to be published.
  */
 export async function claimRows(db: Knex, opts: { token: string; now: Date; claimMs: number; limit: number }): Promise<ClaimedRow[]> {
   const expires = new Date(opts.now.getTime() + opts.claimMs);
@@ -31,7 +32,7 @@ export async function claimRows(db: Knex, opts: { token: string; now: Date; clai
                  WHERE e.key = c.key AND e.id < c.id
                    AND (e.not_before IS NULL OR e.not_before <= :now)
                    AND e.claim_expires_at > :now)
-            ORDER BY c.id
+            ORDER BY c.lane, c.id
             LIMIT :limit
             FOR UPDATE SKIP LOCKED
          ) picked
@@ -50,7 +51,17 @@ export async function deleteClaimed(db: Knex, ids: readonly string[], token: str
   if (ids.length > 0) await db('outbox').whereIn('id', ids).andWhere('claim_token', token).delete();
 }
 
-/** Gives rows back after a failed publish so the next round (ours or another relay's) retries them. */
+/**
+ * Gives rows back after a failed publish so the next round (ours or another relay's) retries them.
+ * The token stays: a failed produce request may still have written some records, and a null
+ * claim_token must keep meaning "never handed to a producer" (a cancel relies on it).
+ */
 export async function releaseClaimed(db: Knex, ids: readonly string[], token: string): Promise<void> {
-  if (ids.length > 0) await db('outbox').whereIn('id', ids).andWhere('claim_token', token).update({ claim_token: null, claim_expires_at: null });
+  if (ids.length > 0) await db('outbox').whereIn('id', ids).andWhere('claim_token', token).update({ claim_expires_at: null });
+}
+
+/** When the earliest row that is not yet due comes due (a retry, a scheduled message), or null. */
+export async function nextDueAt(db: Knex, now: Date): Promise<Date | null> {
+  const row = await db('outbox').where('not_before', '>', now).min<{ next: Date | null }>('not_before as next').first();
+  return row?.next ?? null;
 }

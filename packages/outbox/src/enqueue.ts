@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { HEADERS } from '@ca/contracts';
+import { HEADERS, LANE_ORDER } from '@ca/contracts';
 import { currentTraceHeaders, syntheticTraceparent } from '@ca/telemetry';
 
 export interface OutboxRecord {
@@ -12,6 +12,8 @@ export interface OutboxRecord {
   headers?: Record<string, string>;
   /** Publish no earlier than this (a retry's due time); null/absent: as soon as possible. */
   notBefore?: Date | null;
+  /** Claim order before id (LANE_ORDER of the message's priority); absent: medium. */
+  lane?: number;
   /**
    * Trace context the record continues (W3C headers). When absent, the active span's context;
    * batched writers pass it explicitly because their statement runs in one record's context only.
@@ -50,6 +52,7 @@ export async function enqueue(trx: Knex | Knex.Transaction, records: readonly Ou
     value: r.value,
     headers: JSON.stringify(buildHeaders(r)),
     not_before: r.notBefore ?? null,
+    lane: r.lane ?? LANE_ORDER.medium,
     created_at: now,
   }));
   // A multi-row INSERT ... VALUES returns its rows in VALUES order in PostgreSQL.
@@ -63,4 +66,23 @@ export async function oldestDueOutboxRow(db: Knex, now: Date): Promise<Date | nu
     .where((q) => q.whereNull('not_before').orWhere('not_before', '<=', now))
     .first<{ oldest: Date | null } | undefined>(db.raw('min(greatest(created_at, coalesce(not_before, created_at))) as oldest'));
   return row?.oldest ?? null;
+}
+
+/**
+ * The outbox's backlog in one scan (the metrics gauges read it, throttled): rows publishable now,
+ * rows waiting for their not_before, and how long the oldest publishable row has waited (seconds).
+ */
+export async function outboxBacklog(db: Knex, now: Date): Promise<{ due: number; scheduled: number; oldestDueAgeSeconds: number }> {
+  const { rows } = await db.raw<{ rows: Array<{ due: string; scheduled: string; oldest: Date | null }> }>(`
+    SELECT count(*) FILTER (WHERE not_before IS NULL OR not_before <= :now) AS due,
+           count(*) FILTER (WHERE not_before > :now) AS scheduled,
+           min(greatest(created_at, coalesce(not_before, created_at))) FILTER (WHERE not_before IS NULL OR not_before <= :now) AS oldest
+      FROM outbox`, { now });
+  const row = rows[0];
+  const oldest = row?.oldest ? new Date(row.oldest) : null;
+  return {
+    due: Number(row?.due ?? 0),
+    scheduled: Number(row?.scheduled ?? 0),
+    oldestDueAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0,
+  };
 }

@@ -6,7 +6,7 @@ import type { Message, Producer } from 'kafkajs';
 import { ACKS_ALL } from '@ca/kafka';
 import { ATTR, HEADERS } from '@ca/contracts';
 import { contextFromHeaders, currentTraceHeaders, tracer, type Logger } from '@ca/telemetry';
-import { claimRows, deleteClaimed, releaseClaimed, type ClaimedRow } from './claim-store';
+import { claimRows, deleteClaimed, nextDueAt, releaseClaimed, type ClaimedRow } from './claim-store';
 
 export interface OutboxRelayDeps {
   db: Knex;
@@ -14,7 +14,10 @@ export interface OutboxRelayDeps {
   logger: Logger;
   clock: { now(): Date };
   random: () => number;
-  /** Longest idle wait between rounds (not_before rows come due without a kick). */
+  /**
+   * Longest idle wait between rounds. A row with not_before (a retry, a scheduled message) does not
+   * wait for the poll: after each round the relay sleeps only until the earliest not_before.
+   */
   pollMs: number;
   /** Most rows per round, all sent in one produce request (sendBatch). */
   batchSize: number;
@@ -71,6 +74,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         const published = await relayOnce();
         failures = 0;
         if (published === batchSize) delay = 0; // more rows are waiting
+        else delay = await untilNextDue(pollMs);
       } catch (err) {
         failures++;
         const step = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
@@ -81,6 +85,14 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       if (failures === 0 && kicked) continue;
       await pause(delay, failures === 0);
     }
+  }
+
+  /** Sleep until the earliest future not_before (1 ms past it), but never longer than `max`. */
+  async function untilNextDue(max: number): Promise<number> {
+    const now = clock.now();
+    const next = await nextDueAt(db, now);
+    if (!next) return max;
+    return Math.max(1, Math.min(max, Math.ceil(next.getTime() - now.getTime()) + 1));
   }
 
   async function relayOnce(): Promise<number> {

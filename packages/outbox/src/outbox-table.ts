@@ -13,8 +13,11 @@ export const OUTBOX_TABLE = 'outbox';
  *   value            text       the record value, JSON text
  *   headers          jsonb      Kafka headers incl. W3C traceparent/tracestate, built by enqueue()
  *   not_before       timestamptz the row waits until then (a retry's due time, a lease's expiry)
- *   claim_token      uuid       which relay round holds the row (set by claim, checked by delete)
+ *   claim_token      uuid       which relay round held the row last (set by claim, checked by delete;
+ *                               kept after a failed publish, so null means "never handed to a producer")
  *   claim_expires_at timestamptz after this another relay may take the row (its holder died)
+ *   lane             smallint   claim order before id (0 high, 1 medium, 2 low: LANE_ORDER), so a
+ *                               round takes HIGH rows before a LOW backlog
  */
 export async function createOutboxTable(db: Knex): Promise<void> {
   await db.raw(`
@@ -33,4 +36,8 @@ export async function createOutboxTable(db: Knex): Promise<void> {
     ADD COLUMN IF NOT EXISTS claim_expires_at timestamptz`);
   // The claim's "no earlier unpublished row of this key" check walks this index.
   await db.raw('CREATE INDEX IF NOT EXISTS outbox_key_id_idx ON outbox (key, id)');
+  await db.raw('ALTER TABLE outbox ADD COLUMN IF NOT EXISTS lane smallint NOT NULL DEFAULT 1');
+  // Claim order (lane, id); and the relay's "when is the next row due" lookup.
+  await db.raw('CREATE INDEX IF NOT EXISTS outbox_lane_id_idx ON outbox (lane, id)');
+  await db.raw('CREATE INDEX IF NOT EXISTS outbox_not_before_idx ON outbox (not_before) WHERE not_before IS NOT NULL');
 }

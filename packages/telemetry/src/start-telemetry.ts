@@ -5,6 +5,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Context } from '@opentelemetry/api';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -24,6 +25,11 @@ export interface TelemetryOptions {
   spanExporter?: SpanExporter;
   logExporter?: LogRecordExporter;
   batch?: { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMillis: number };
+  /**
+   * Metric readers (@ca/metrics createMetricsExport: Prometheus pull, OTLP push). Empty or unset:
+   * no MeterProvider, every instrument (ours and the auto-instrumentations') is a no-op.
+   */
+  metricReaders?: MetricReader[];
 }
 
 export interface Telemetry {
@@ -80,10 +86,11 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     // from a request nor copied into Kafka headers, outbox rows or calls to the next service.
     // This overrides OTEL_PROPAGATORS on purpose (docs/decisions.md "Client baggage is dropped").
     textMapPropagator: new W3CTraceContextPropagator(),
-    // No metrics pipeline: nothing here receives OTLP metrics (logging-service takes traces and
-    // logs), yet an SDK default would build a MeterProvider from env and every http/pg/kafkajs call
-    // would pay for histogram bookkeeping. An empty list means no MeterProvider: a no-op meter.
-    metricReaders: [],
+    // Only the readers the service asked for (OTEL_METRICS_EXPORTER through @ca/metrics), never the
+    // SDK's env defaults. With readers, the http instrumentation records http.server/client
+    // .request.duration (HTTP RED) and our own instruments come alive; an empty list means no
+    // MeterProvider: a no-op meter, and no histogram bookkeeping on any call.
+    metricReaders: opts.metricReaders ?? [],
     logRecordProcessors: logExporter ? [new BatchLogRecordProcessor({ exporter: logExporter, ...batch })] : [],
     instrumentations: [
       getNodeAutoInstrumentations({

@@ -46,45 +46,53 @@ export async function startSystem(opts: SystemOptions) {
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   await admin.end();
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ROUTER_PORT: String(ports.router),
-      DELIVERY_PORT: String(ports.delivery),
-      LOGGING_PORT: String(ports.logging),
-      ROUTER_HTTPS_PORT: String(routerHttps),
-      DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
-      KAFKA_MAX_WAIT_MS: '100',
-      BOOTSTRAP_API_KEY: apiKey,
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (opts.echo) process.stdout.write(chunk);
+  const env = {
+    ...process.env,
+    ROUTER_PORT: String(ports.router),
+    DELIVERY_PORT: String(ports.delivery),
+    LOGGING_PORT: String(ports.logging),
+    ROUTER_HTTPS_PORT: String(routerHttps),
+    DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
+    KAFKA_MAX_WAIT_MS: '100',
+    BOOTSTRAP_API_KEY: apiKey,
+    ...opts.env,
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  const launch = () => {
+    const started = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (opts.echo) process.stdout.write(chunk);
+    };
+    started.stdout!.on('data', collect);
+    started.stderr!.on('data', collect);
+    return started;
+  };
+  let child = launch();
 
-  const stop = async () => {
+  /** SIGTERM (graceful shutdown of every service), SIGKILL after 20 s. */
+  const halt = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
       await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 20_000).unref(); });
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  };
+  const stop = async () => {
+    await halt();
     // Each run has a database of its own; leave none behind.
     const cleanup = new Client({ connectionString: ADMIN_URL });
     await cleanup.connect();
     await cleanup.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).finally(() => cleanup.end());
   };
-  try {
+  const healthy = async (from: number) => {
     await waitFor('the system to start (all services healthy)', async () => {
       if (child.exitCode !== null) throw new Error(`start-all exited with code ${child.exitCode}`);
-      return /all services healthy/.test(output);
+      return /all services healthy/.test(output.slice(from));
     }, 180_000, 200);
+  };
+  try {
+    await healthy(0);
   } catch (err) {
     await stop();
     throw err;
@@ -100,5 +108,20 @@ export async function startSystem(opts: SystemOptions) {
     output: () => output,
     database,
     stop,
+    /**
+     * Stops every service (graceful shutdown) and starts them again on the same ports and database;
+     * resolves once all are healthy again. The broker is the caller's (KAFKA_BROKERS) and stays up.
+     */
+    async restart(between?: () => Promise<void>): Promise<void> {
+      await halt();
+      await between?.();
+      const from = output.length;
+      child = launch();
+      try {
+        await healthy(from);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- start-all output ---\n${output.slice(from).slice(-4000)}`);
+      }
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import { buildHeaders } from '@ca/outbox';
 import { inSpan, tracer, type Logger } from '@ca/telemetry';
@@ -11,6 +11,7 @@ import { claimIdempotencyKey, IDEMPOTENCY_LOCK_SECONDS, releaseIdempotencyKey } 
 import { secondsToNextWindow } from '../ratelimit/recipient-rate-limit';
 import { storeAccepted } from './message-store';
 import { acceptedView } from './message-links';
+import { resolveSendAt } from './schedule';
 
 export interface AcceptDeps {
   db: Knex;
@@ -18,7 +19,7 @@ export interface AcceptDeps {
   logger: Logger;
   topics: Topics;
   newId: () => string;
-  settings: { traceViewUrl: string; dedupWindowSeconds: number; idempotencyTtlSeconds: number; rateLimitPerMinute: number };
+  settings: { traceViewUrl: string; dedupWindowSeconds: number; idempotencyTtlSeconds: number; rateLimitPerMinute: number; scheduleHorizonSeconds: number };
 }
 
 export interface Accepted {
@@ -33,6 +34,8 @@ export interface Accepted {
  * same across any number of router processes.
  */
 export async function acceptMessage(deps: AcceptDeps, message: SendMessageRequest, idempotencyKey: string | undefined, traceId: string, tenantId: string): Promise<Accepted> {
+  // Before any claim: a sendAt out of range is the client's to fix, and takes no key.
+  resolveSendAt(message.sendAt, deps.clock.now(), deps.settings.scheduleHorizonSeconds);
   try {
     if (idempotencyKey === undefined) return await accept(deps, message, traceId, tenantId, undefined);
     const claim = await inSpan(SPAN.dedup, { [ATTR.idempotencyKeyPresent]: true }, async (span) => {
@@ -70,8 +73,9 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   const id = deps.newId();
   const now = clock.now();
   const recipientMasked = maskRecipient(message.channel, message.to);
-  const body = acceptedView(id, traceId, settings.traceViewUrl);
-  const topic = topics.send(message.channel);
+  const sendAt = resolveSendAt(message.sendAt, now, settings.scheduleHorizonSeconds);
+  const body = acceptedView(id, traceId, settings.traceViewUrl, sendAt ? 'scheduled' : 'pending');
+  const topic = topics.lane(message.channel, message.priority);
   // Content dedup only without a key: a key is the client's explicit statement of identity, so
   // two keyed requests with the same text are two messages the client meant to send.
   const content = claim ? undefined : { hash: contentHash(message), windowSeconds: settings.dedupWindowSeconds };
@@ -84,23 +88,9 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
     [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
     [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
   }, async () => {
-    const record: SendRecord = {
-      v: 1, id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
-      priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
-      createdAt: now.toISOString(), traceId, tenantId,
-    };
-    // Headers and trace context built by @ca/outbox, the one place records are shaped; the row
-    // itself is written inside storeAccepted's statement (same columns as @ca/outbox's enqueue).
-    const entry = {
-      topic,
-      key: recordKey(message.channel, message.to),
-      value: JSON.stringify(record),
-      headers: { [HEADERS.messageId]: id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: tenantId },
-      traceId,
-    };
-    const outbox = { topic: entry.topic, key: entry.key, value: entry.value, headers: buildHeaders(entry) };
+    const outbox = sendOutboxEntry(topics, message, { id, traceId, tenantId, now });
     return storeAccepted(db, {
-      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content,
+      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content, sendAt,
       ...(claim ? { key: { ...claim, body } } : {}),
     });
   });
@@ -124,6 +114,27 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   // We stalled past the claim's lock and another request took the key over: nothing was written.
   if (outcome.kind === 'key_taken_over') throw new IdempotencyKeyInFlight(1);
 
-  logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined });
+  logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined, ...(sendAt ? { sendAt: sendAt.toISOString() } : {}) });
   return { status: 202, body, replayed: false };
+}
+
+/**
+ * The send record of an accepted message as its outbox row: on its priority lane's topic, headers and
+ * trace context built by @ca/outbox (the one place records are shaped). The row itself is written by
+ * storeAccepted's statement or the batch insert, with the same columns as @ca/outbox's enqueue.
+ */
+export function sendOutboxEntry(topics: Topics, message: SendMessageRequest, m: { id: string; traceId: string; tenantId: string; now: Date }) {
+  const record: SendRecord = {
+    v: 1, id: m.id, channel: message.channel, to: message.to, subject: message.subject, body: message.body,
+    priority: message.priority, correlationId: message.correlationId, metadata: message.metadata,
+    createdAt: m.now.toISOString(), traceId: m.traceId, tenantId: m.tenantId,
+  };
+  const entry = {
+    topic: topics.lane(message.channel, message.priority),
+    key: recordKey(message.channel, message.to),
+    value: JSON.stringify(record),
+    headers: { [HEADERS.messageId]: m.id, [HEADERS.channel]: message.channel, [HEADERS.attempt]: '1', [HEADERS.tenantId]: m.tenantId },
+    traceId: m.traceId,
+  };
+  return { topic: entry.topic, key: entry.key, value: entry.value, headers: buildHeaders(entry), lane: LANE_ORDER[message.priority] };
 }

@@ -1,4 +1,4 @@
-import { MESSAGE_STATUSES, type DeliveryStatusView } from '@ca/contracts';
+import { MESSAGE_STATUSES, type CancelRequest, type DeliveryStatusView } from '@ca/contracts';
 import { currentTraceHeaders } from '@ca/telemetry';
 import { StatusUnavailable } from '../errors';
 
@@ -48,4 +48,43 @@ function isDeliveryStatusView(value: unknown, id: string): value is DeliveryStat
   return typeof v === 'object' && v !== null && v.id === id
     && (MESSAGE_STATUSES as readonly unknown[]).includes(v.status)
     && typeof v.deliveryAttempts === 'number' && Array.isArray(v.attempts);
+}
+
+export type DeliveryCancelOutcome = { canceled: true } | { canceled: false; status: DeliveryStatusView['status'] };
+
+/**
+ * Asks delivery-service to cancel a message it may or may not have seen yet. It decides under the
+ * same row lock its claim takes, so the answer is final: canceled (no provider call will be made)
+ * or the current status (a call was made or is under way).
+ */
+export async function cancelInDelivery(
+  deps: { fetch: Fetch; deliveryUrl: string; timeoutMs: number; serviceToken: string | null },
+  id: string,
+  request: CancelRequest,
+): Promise<DeliveryCancelOutcome> {
+  let response: Response;
+  try {
+    response = await deps.fetch(`${deps.deliveryUrl}/internal/v1/messages/${encodeURIComponent(id)}/cancel`, {
+      method: 'POST',
+      headers: {
+        accept: 'application/json', 'content-type': 'application/json', ...currentTraceHeaders(),
+        ...(deps.serviceToken ? { authorization: `Bearer ${deps.serviceToken}` } : {}),
+      },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    });
+  } catch {
+    throw new StatusUnavailable();
+  }
+  let body: { status?: unknown } = {};
+  try {
+    body = (await response.json()) as { status?: unknown };
+  } catch {
+    throw new StatusUnavailable();
+  }
+  const status = body.status;
+  if (!(MESSAGE_STATUSES as readonly unknown[]).includes(status)) throw new StatusUnavailable();
+  if (response.status === 200 && status === 'canceled') return { canceled: true };
+  if (response.status === 409) return { canceled: false, status: status as DeliveryStatusView['status'] };
+  throw new StatusUnavailable();
 }

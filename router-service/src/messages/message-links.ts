@@ -9,6 +9,6 @@ export function traceLink(traceViewUrl: string, traceId: string): string | null 
   return traceViewUrl ? `${traceViewUrl}/traces/${traceId}` : null;
 }
 
-export function acceptedView(id: string, traceId: string, traceViewUrl: string): AcceptedView {
-  return { id, status: 'pending', traceId, links: { self: selfLink(id), trace: traceLink(traceViewUrl, traceId) } };
+export function acceptedView(id: string, traceId: string, traceViewUrl: string, status: AcceptedView['status'] = 'pending'): AcceptedView {
+  return { id, status, traceId, links: { self: selfLink(id), trace: traceLink(traceViewUrl, traceId) } };
 }

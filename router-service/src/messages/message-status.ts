@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { maskFreeText, maskRecipient, type MessageView } from '@ca/contracts';
+import { maskFreeText, maskRecipient, type MessageStatus, type MessageView } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import { MessageNotFound, StorageUnavailable, isStorageUnavailable } from '../errors';
 import { fetchDeliveryStatus, type Fetch } from './delivery-client';
@@ -9,6 +9,8 @@ import { selfLink, traceLink } from './message-links';
 export interface StatusDeps {
   db: Knex;
   fetch: Fetch;
+  /** Decides scheduled vs pending for a message delivery-service has not seen (absent: wall clock). */
+  clock?: { now(): Date };
   settings: { deliveryUrl: string; deliveryTimeoutMs: number; traceViewUrl: string; serviceToken: string | null };
 }
 
@@ -31,7 +33,7 @@ export async function readMessageView(deps: StatusDeps, id: string, tenantId: st
     id: row.id,
     channel: row.channel,
     to: maskRecipient(row.channel, row.recipient),
-    status: delivery?.status ?? 'pending',
+    status: delivery?.status ?? routerStatus(row, (deps.clock ?? { now: () => new Date() }).now()),
     priority: row.priority,
     correlationId: row.correlation_id,
     createdAt: row.created_at.toISOString(),
@@ -42,5 +44,13 @@ export async function readMessageView(deps: StatusDeps, id: string, tenantId: st
     attempts: (delivery?.attempts ?? []).map((a) => ({ ...a, error: a.error ? maskFreeText(a.error) : null })),
     traceId: row.trace_id,
     links: { self: selfLink(row.id), trace: traceLink(deps.settings.traceViewUrl, row.trace_id) },
+    sendAt: row.send_at ? row.send_at.toISOString() : null,
   };
+}
+
+/** Status of a message delivery-service has no record of: canceled here, waiting for sendAt, or on its way. */
+function routerStatus(row: { canceled_at: Date | null; send_at: Date | null }, now: Date): MessageStatus {
+  if (row.canceled_at) return 'canceled';
+  if (row.send_at && row.send_at.getTime() > now.getTime()) return 'scheduled';
+  return 'pending';
 }

@@ -17,6 +17,8 @@ export interface MessageRow {
   trace_id: string;
   idempotency_key: string | null;
   created_at: Date;
+  send_at: Date | null;
+  canceled_at: Date | null;
 }
 
 export interface AcceptInput {
@@ -27,7 +29,9 @@ export interface AcceptInput {
   now: Date;
   rateLimitPerMinute: number;
   /** The record to publish, its headers built by @ca/outbox's buildHeaders; same row as its enqueue writes. */
-  outbox: { topic: string; key: string | null; value: string; headers: Record<string, string> };
+  outbox: { topic: string; key: string | null; value: string; headers: Record<string, string>; lane: number };
+  /** sendAt: the message row records it and the outbox row waits until then (not_before). */
+  sendAt?: Date | null;
   /** Without an Idempotency-Key: the content claim. */
   content?: { hash: string; windowSeconds: number };
   /** With an Idempotency-Key: the claim taken before, completed in this statement. */
@@ -52,21 +56,21 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   const limit = input.rateLimitPerMinute > 0 ? input.rateLimitPerMinute : 0;
   parts.push({
     sql: `msg AS (
-      INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at)
+      INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at, send_at)
       SELECT CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text),
-        CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz)
+        CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS timestamptz)
       FROM counted WHERE counted.count <= ?
       RETURNING id)`,
     bindings: [input.id, input.tenantId, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
-      m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, limit],
+      m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, input.sendAt ?? null, limit],
   });
-  // Same columns and values as @ca/outbox's enqueue (not_before null: due now): the relay cannot tell the difference.
+  // Same columns and values as @ca/outbox's enqueue (not_before: sendAt, null = due now): the relay cannot tell the difference.
   parts.push({
     sql: `enqueued AS (
-      INSERT INTO outbox (topic, key, value, headers, created_at)
-      SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS timestamptz) FROM msg
+      INSERT INTO outbox (topic, key, value, headers, created_at, not_before, lane)
+      SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS smallint) FROM msg
       RETURNING id)`,
-    bindings: [input.outbox.topic, input.outbox.key, input.outbox.value, JSON.stringify(input.outbox.headers), input.now],
+    bindings: [input.outbox.topic, input.outbox.key, input.outbox.value, JSON.stringify(input.outbox.headers), input.now, input.sendAt ?? null, input.outbox.lane],
   });
   const refusals = [`WHEN (SELECT count FROM counted) > ? THEN accept_refused('rate_limited')`];
   const refusalBindings: Knex.RawBinding[] = [limit > 0 ? limit : 2_147_483_647];

@@ -1,6 +1,7 @@
 import { ATTR, SPAN, sendMessageSchema, unsafeKeyPaths, type SendMessageRequest } from '@ca/contracts';
 import { inSpan } from '@ca/telemetry';
 import { ValidationFailed, type FieldError } from '../errors';
+import { isRealDate } from './schedule';
 
 /**
  * Validates a POST /v1/messages body, reporting every invalid field at once (unknown fields
@@ -22,6 +23,10 @@ export async function validateMessage(body: unknown): Promise<SendMessageRequest
       message: d.message,
       type: d.type,
     })).filter((e) => !reported.has(e.field))];
+    const sendAt = (value as { sendAt?: unknown } | undefined)?.sendAt;
+    if (typeof sendAt === 'string' && !errors.some((e) => e.field === 'sendAt') && !isRealDate(sendAt)) {
+      errors.push({ field: 'sendAt', message: '"sendAt" is not a real date and time', type: 'date.invalid' });
+    }
     span.setAttribute(ATTR.validationErrors, errors.length);
     return { value: value as SendMessageRequest, errors };
   });

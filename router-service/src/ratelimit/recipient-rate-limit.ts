@@ -28,6 +28,11 @@ export function secondsToNextWindow(now: Date): number {
   return Math.ceil((windowStart(now) + WINDOW_MS - now.getTime()) / 1000);
 }
 
+/** The counter a channel+recipient uses in the window `now` falls in (the batch path counts many at once). */
+export function recipientBucket(channel: Channel, to: string, now: Date): { bucket: string; windowStart: Date } {
+  return { bucket: sha256(`${channel}:${to}`), windowStart: new Date(windowStart(now)) };
+}
+
 function windowStart(now: Date): number {
   return Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS;
 }

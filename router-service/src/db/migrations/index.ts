@@ -3,6 +3,7 @@ import { initial } from './0001-initial';
 import { tenants } from './0002-tenants';
 import { acceptRefused } from './0003-accept-refused';
 import { outboxClaims } from './0004-outbox-claims';
+import { scheduling } from './0006-scheduling';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, scheduling]);

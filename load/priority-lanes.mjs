@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Issue 9 item 4: a HIGH message is never stuck behind a LOW backlog. Starts the system exactly as
+// `npm start` does (scripts/start-all.ts: router, delivery, logging, on a database of its own),
+// queues --low LOW messages (POST /v1/messages/batch, 1,000 per request), then sends --high HIGH
+// messages one by one while the LOW backlog drains, and prints accept→sent of the HIGH ones
+// (router messages.created_at → delivery attempts.finished_at, both from PostgreSQL) next to the
+// LOW backlog's own drain, as a markdown block for docs/performance.md.
+//
+//   node --import tsx load/priority-lanes.mjs [--low 5000] [--high 50] [--channel sms]
+//
+// The per-API-key and per-recipient limits are off (this measures lanes, not quotas); every message
+// has its own recipient and text. Needs PostgreSQL on 127.0.0.1:5432 and kcat (or KAFKA_BROKERS).
+import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import kafkaPkg from '@ca/kafka';
+import testing from '@ca/testing';
+
+const { startMockBroker } = kafkaPkg;
+const { startSystem } = testing;
+
+const { values: opt } = parseArgs({
+  options: {
+    low: { type: 'string', default: '5000' },
+    high: { type: 'string', default: '50' },
+    channel: { type: 'string', default: 'sms' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opt.help) {
+  console.log('node --import tsx load/priority-lanes.mjs [--low 5000] [--high 50] [--channel sms]');
+  process.exit(0);
+}
+const LOW = Number(opt.low);
+const HIGH = Number(opt.high);
+const channel = opt.channel;
+const BATCH = 1000;
+
+const recipient = (n) => (channel === 'email' ? `lane-${n}@example.com` : `+1${String(4_155_000_000 + n)}`);
+const message = (n, priority) => ({
+  channel, to: recipient(n), body: `${priority} ${n} ${randomUUID()}`, priority,
+  ...(channel === 'email' || channel === 'push' ? { subject: 'lanes' } : {}),
+});
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+const broker = process.env.KAFKA_BROKERS ? null : await startMockBroker();
+const system = await startSystem({
+  database: 'ca_priority_lanes',
+  env: {
+    ...(broker ? { KAFKA_BROKERS: broker.brokers } : {}),
+    KAFKA_TOPIC_PREFIX: `lanes.${randomUUID().slice(0, 8)}.`,
+    API_RATE_LIMIT_PER_SECOND: '0',
+    RATE_LIMIT_PER_RECIPIENT_PER_MINUTE: '0',
+    LOG_LEVEL: 'warn',
+  },
+});
+const db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}` });
+await db.connect();
+const headers = { authorization: `Bearer ${system.apiKey}`, 'content-type': 'application/json' };
+
+try {
+  // 1. The LOW backlog, 1,000 per request.
+  const lowIds = [];
+  const lowStarted = Date.now();
+  for (let from = 0; from < LOW; from += BATCH) {
+    const messages = Array.from({ length: Math.min(BATCH, LOW - from) }, (_, i) => message(from + i, 'low'));
+    const res = await fetch(`${system.urls.router}/v1/messages/batch`, { method: 'POST', headers, body: JSON.stringify({ messages }) });
+    const body = await res.json();
+    if (res.status !== 200 || body.accepted !== messages.length) throw new Error(`LOW batch refused: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    lowIds.push(...body.results.map((r) => r.message.id));
+  }
+  const lowAcceptedMs = Date.now() - lowStarted;
+
+  // 2. HIGH messages, one request each, 5 at a time, while LOW drains.
+  const highIds = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: 5 }, async () => {
+    while (next < HIGH) {
+      const n = LOW + next++;
+      const res = await fetch(`${system.urls.router}/v1/messages`, { method: 'POST', headers, body: JSON.stringify(message(n, 'high')) });
+      if (res.status !== 202) throw new Error(`HIGH refused: ${res.status} ${await res.text()}`);
+      highIds.push((await res.json()).id);
+    }
+  }));
+
+  // 3. Wait for every HIGH, then for the LOW backlog.
+  const sentCount = async (ids) => Number((await db.query(`SELECT count(*) AS n FROM delivery.messages WHERE id = ANY($1::uuid[]) AND status = 'sent'`, [ids])).rows[0].n);
+  const deadline = Date.now() + 600_000;
+  while ((await sentCount(highIds)) < HIGH) {
+    if (Date.now() > deadline) throw new Error('HIGH messages not sent within 10 min');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const lowSentWhenHighDone = await sentCount(lowIds);
+  while ((await sentCount(lowIds)) < LOW) {
+    if (Date.now() > deadline) throw new Error('LOW backlog not drained within 10 min');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  const latency = async (ids) => (await db.query(
+    `SELECT extract(epoch FROM (a.finished_at - m.created_at)) * 1000 AS ms
+       FROM router.messages m JOIN delivery.attempts a ON a.message_id = m.id AND a.outcome = 'sent'
+      WHERE m.id = ANY($1::uuid[])`, [ids])).rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+  const high = await latency(highIds);
+  const low = await latency(lowIds);
+  const f = (ms) => `${Math.round(ms)} ms`;
+  const load = loadavg()[0].toFixed(1);
+  console.log(`
+### Priority lanes (issue 9 item 4) — \`node --import tsx load/priority-lanes.mjs --low ${LOW} --high ${HIGH} --channel ${channel}\`
+
+${new Date().toISOString()}, ${cpus().length} CPUs, load average ${load} at the end (other work on the machine included).
+${LOW} LOW messages queued in ${Math.ceil(LOW / BATCH)} batch requests (${f(lowAcceptedMs)}), then ${HIGH} HIGH messages sent one by one.
+
+| | count | accept→sent p50 | p95 | max | target |
+| --- | --- | --- | --- | --- | --- |
+| HIGH (sent while LOW drains) | ${high.length} | ${f(pct(high, 50))} | ${f(pct(high, 95))} | ${f(high.at(-1))} | p95 ≤ 1 s: ${pct(high, 95) <= 1000 ? 'met' : 'NOT met'} |
+| LOW backlog | ${low.length} | ${f(pct(low, 50))} | ${f(pct(low, 95))} | ${f(low.at(-1))} | — |
+
+LOW messages already sent when the last HIGH one was: ${lowSentWhenHighDone} of ${LOW} (the backlog was still draining).
+`);
+} finally {
+  await db.end();
+  await system.stop();
+  await broker?.stop();
+}
