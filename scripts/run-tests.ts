@@ -35,6 +35,9 @@ async function main(): Promise<number> {
   if (await step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])) return 1;
   if (!filter.length && (await step('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']))) return 1;
 
+  // Once, before the tests: the browser tests and every system they start serve this build.
+  if (await step('console build (when stale)', process.execPath, [join(root, 'console/build.mjs'), '--if-stale'])) return 1;
+
   const broker = process.env.KAFKA_BROKERS ? null : await startMockBroker();
   const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? broker!.brokers };
   let failed = false;

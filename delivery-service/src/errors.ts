@@ -36,6 +36,22 @@ export type DeliveryError = PermanentDeliveryError | TransientDeliveryError | Ra
 
 export const messageNotFound = (id: string) => new HttpProblem(404, 'MESSAGE_NOT_FOUND', 'Message not found', `No delivery record for message ${id}`);
 export const invalidMessageId = () => new HttpProblem(400, 'INVALID_MESSAGE_ID', 'Invalid message id', 'The message id must be a UUID');
+
+// Provider routes and suppressions (issue 11), internal API:
+//   INVALID_TENANT_ID        (HTTP 400)  the tenant id is not a uuid
+//   INVALID_PROVIDER_ROUTE   (HTTP 400)  PUT .../providers/:channel body invalid (every field listed)
+//   CREDENTIALS_KEY_MISSING  (HTTP 409)  credentials sent but PROVIDER_CREDENTIALS_KEY is not configured
+//   PROVIDER_ROUTE_NOT_FOUND (HTTP 404)  no route for that tenant and channel
+//   SUPPRESSION_NOT_FOUND    (HTTP 404)  the address is not on the tenant's suppression list
+//   UNKNOWN_CHANNEL          (HTTP 404)  the channel in the path is not one of email, sms, whatsapp, push
+export const invalidTenantId = () => new HttpProblem(400, 'INVALID_TENANT_ID', 'Invalid tenant id', 'The tenant id must be a UUID');
+export const invalidProviderRoute = (detail: string, errors: Array<{ field: string; message: string }>) =>
+  new HttpProblem(400, 'INVALID_PROVIDER_ROUTE', 'Invalid provider route', detail, { errors });
+export const credentialsKeyMissing = () => new HttpProblem(409, 'CREDENTIALS_KEY_MISSING', 'Credentials cannot be stored', 'PROVIDER_CREDENTIALS_KEY is not configured on delivery-service, so provider credentials cannot be stored encrypted');
+export const providerRouteNotFound = (channel: string) => new HttpProblem(404, 'PROVIDER_ROUTE_NOT_FOUND', 'Provider route not found', `No provider route for channel ${channel}`);
+export const suppressionNotFound = () => new HttpProblem(404, 'SUPPRESSION_NOT_FOUND', 'Suppression not found', 'That address is not on the suppression list');
+export const unknownChannel = (channel: string) => new HttpProblem(404, 'UNKNOWN_CHANNEL', 'Unknown channel', `No channel named ${channel.slice(0, 40)}`);
+export const invalidMessageIds = () => new HttpProblem(400, 'INVALID_MESSAGE_IDS', 'Invalid message ids', 'Send { "ids": [...] }: at most 1000 message UUIDs');
 export const invalidCancelRequest = (detail: string) => new HttpProblem(400, 'INVALID_CANCEL_REQUEST', 'Invalid cancel request', detail);
 export const messageNotCancelable = (status: string) =>
   new HttpProblem(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled', `The message is ${status}`, { status });

@@ -4,7 +4,8 @@ import { loadConfig } from './config';
 import { DEFAULT_INSTRUMENTATIONS } from '@ca/telemetry/src/instrumentations';
 
 const config = loadConfig(process.env);
-process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= DEFAULT_INSTRUMENTATIONS;
+// undici too: provider adapters call out with fetch, and every provider call gets an HTTP client span.
+process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= `${DEFAULT_INSTRUMENTATIONS},undici`;
 // Telemetry first: express, kafkajs, pg and winston are required only after the SDK patched them.
 const { startTelemetry } = require('@ca/telemetry/start') as typeof import('@ca/telemetry/start');
 const { createMetricsExport } = require('@ca/metrics/export') as typeof import('@ca/metrics/export');
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const { seededRandom } = require('./providers/seeded-random') as typeof import('./providers/seeded-random');
   const { deliveryMigrations } = require('./db/migrations') as typeof import('./db/migrations');
   const { createHttpServer } = require('@ca/http') as typeof import('@ca/http');
+  const { createHttpSimProviders } = require('./providers/http-sim-provider') as typeof import('./providers/http-sim-provider');
 
   const logger = createLogger({ service: 'delivery-service', level: config.logLevel });
   await ensureDatabase(config.databaseUrl);
@@ -42,7 +44,11 @@ async function main(): Promise<void> {
     db,
     kafka,
     producer,
-    providers: createSimulatedProviders({ db, clock, random: seededRandom(config.simulatedProvider.seed), latencyMs: config.simulatedProvider.latencyMs, failureRate: config.simulatedProvider.failureRate }),
+    // With SIM_PROVIDER_URL (npm start): the simulated providers are the provider-sim process, a real network hop.
+    providers: config.simProviderUrl
+      ? createHttpSimProviders(config.simProviderUrl, clock)
+      : createSimulatedProviders({ db, clock, random: seededRandom(config.simulatedProvider.seed), latencyMs: config.simulatedProvider.latencyMs, failureRate: config.simulatedProvider.failureRate }),
+    providerRouting: { credentialsKey: config.providers.credentialsKey, breaker: config.providers.breaker, cacheMs: config.providers.routeCacheMs, slowMs: config.providers.slowMs },
     logger,
     clock,
     random: Math.random,

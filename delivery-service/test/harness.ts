@@ -18,7 +18,14 @@ export interface HarnessOptions {
   leaseMs?: number;
   providers?: (defaults: Providers, db: import('@ca/postgres').Db) => Providers;
   clock?: { now(): Date };
+  /** Tenant provider routing (credentials key, breakers); default: TEST_CREDENTIALS_KEY and default breakers. */
+  providerRouting?: Partial<NonNullable<import('../src/app').DeliveryServiceDeps['providerRouting']>>;
+  logger?: import('@ca/telemetry').Logger;
+  providerTimeoutMs?: number;
 }
+
+/** The PROVIDER_CREDENTIALS_KEY of every harness delivery-service. */
+export const TEST_CREDENTIALS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** The SERVICE_TOKEN of every harness delivery-service; `SERVICE_AUTH` presents it. */
 export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789';
@@ -35,7 +42,7 @@ export async function startDelivery(opts: HarnessOptions = {}) {
   const producer = createDurableProducer(kafka);
   await producer.connect();
   const clock = opts.clock ?? { now: () => new Date() };
-  const logger = createLogger({ service: 'delivery-service', level: 'error', silent: true });
+  const logger = opts.logger ?? createLogger({ service: 'delivery-service', level: 'error', silent: true });
   const defaults = createSimulatedProviders({ db: pg.db, clock, random: seededRandom(1), latencyMs: 0, failureRate: 0 });
   const service = buildDeliveryService({
     db: pg.db,
@@ -45,11 +52,18 @@ export async function startDelivery(opts: HarnessOptions = {}) {
     logger,
     clock,
     random: seededRandom(7),
+    providerRouting: {
+      credentialsKey: TEST_CREDENTIALS_KEY,
+      breaker: { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 30_000, rollingWindowMs: 10_000 },
+      cacheMs: 0,
+      slowMs: 5_000,
+      ...opts.providerRouting,
+    },
     settings: {
       workerId: `test-${randomUUID().slice(0, 6)}`,
       topicPrefix: prefix,
       channels: CHANNELS,
-      policy: { maxAttempts: opts.maxAttempts ?? 5, backoff: { baseMs: opts.baseMs ?? 100, factor: 2, maxMs: 2000 }, leaseMs: opts.leaseMs ?? 5000, providerTimeoutMs: 2000 },
+      policy: { maxAttempts: opts.maxAttempts ?? 5, backoff: { baseMs: opts.baseMs ?? 100, factor: 2, maxMs: 2000 }, leaseMs: opts.leaseMs ?? 5000, providerTimeoutMs: opts.providerTimeoutMs ?? 2000 },
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 2, keyConcurrency: 16, maxWaitTimeMs: 100 },
       outbox: { pollMs: 50, batchSize: 50 },
       serviceToken: TEST_SERVICE_TOKEN,

@@ -15,10 +15,15 @@ import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
 import { messagesRouter } from './messages/messages-router';
+import { providersRouter } from './providers/providers-router';
 import { routerOpenApiDocument } from './openapi/router-openapi';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { keysRouter } from './tenants/keys-router';
 import { requestTrace } from './tracing/request-trace';
+import { campaignsRouter } from './campaigns/campaigns-router';
+import { createCampaignDispatcher, type CampaignDispatcher } from './campaigns/campaign-dispatcher';
+import { consoleStatic } from './console/console-static';
+import { sessionRouter } from './console/session-router';
 import { httpsOnly } from './transport/https-only';
 
 export interface RouterServiceDeps {
@@ -41,6 +46,7 @@ export interface RouterServiceDeps {
 export interface RouterService {
   app: Express;
   relay: OutboxRelay;
+  dispatcher: CampaignDispatcher;
   /** Starts the outbox relay and the periodic pruning of expired dedup/idempotency/rate rows. */
   start(): void;
   /** Stops background work (waits for the relay's in-flight batch). Does not close db or producer: the caller owns them. */
@@ -57,6 +63,10 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
+  const dispatcher = createCampaignDispatcher({
+    db, clock, logger, topics: topicsFor(settings.topicPrefix), fetch: deps.fetch ?? globalThis.fetch, onEnqueued: () => relay.kick(),
+    settings: { ...settings.campaigns, deliveryUrl: settings.deliveryUrl, deliveryTimeoutMs: settings.deliveryTimeoutMs, serviceToken: settings.serviceToken },
+  });
   const metrics = createRouterMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit });
   let outboxGauges: { close(): void } | null = null;
 
@@ -81,6 +91,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(httpsOnly(settings.transport));
   // GET /openapi.json and /docs: the public contract, readable without a key.
   app.use(apiReferenceRouter(routerOpenApiDocument()));
+  app.use('/console', consoleStatic(settings.console.dir));
+  // The console's sign-in: before authentication, it is how a browser gets its session.
+  app.use('/v1/session', sessionRouter({ db, clock, logger, ttlSeconds: settings.console.sessionTtlSeconds }));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken, logger, supported: [FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
@@ -97,14 +110,18 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       metrics.recordAccepted(accepted);
     },
   }));
+  app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
+  app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;
   return {
     app,
     relay,
+    dispatcher,
     start() {
       relay.start();
+      dispatcher.start();
       const setup = deps.metrics;
       if (setup && !outboxGauges) {
         outboxGauges = observeOutbox({
@@ -122,6 +139,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       outboxGauges = null;
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
+      await dispatcher.stop();
       await relay.stop();
     },
   };

@@ -8,6 +8,8 @@
  *   npm run -w router-service merchant -- revoke <key-id>
  *   npm run -w router-service merchant -- limit acme --burst 500 --per-second 200   (or: --default)
  *   npm run -w router-service merchant -- list
+ *   npm run -w router-service merchant -- user acme ops@acme.example [--password P]   (console sign-in; else read from stdin)
+ *   npm run -w router-service merchant -- password ops@acme.example [--password P]
  */
 import { parseArgs } from 'node:util';
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
@@ -16,8 +18,10 @@ import { createKey, createTenant, findTenantByName, listKeys, setTenantRateLimit
 import { addSeconds, systemClock } from './clock';
 import { loadConfig } from './config';
 import { routerMigrations } from './db/migrations';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './console/password';
+import { createConsoleUser, findConsoleUser, setConsolePassword } from './console/user-store';
 
-const USAGE = 'usage: merchant create <name> | key <merchant> | revoke <key-id> | limit <merchant> | list  [--scopes send,read,admin] [--name N] [--expires-in-days D] [--burst B --per-second R | --default]';
+const USAGE = 'usage: merchant create <name> | key <merchant> | revoke <key-id> | limit <merchant> | list | user <merchant> <email> | password <email> [--password P]  [--scopes send,read,admin] [--name N] [--expires-in-days D] [--burst B --per-second R | --default]';
 
 function scopesOf(raw: string | undefined): Scope[] {
   const list = (raw ?? 'send,read,admin').split(',').map((s) => s.trim()).filter(Boolean);
@@ -26,16 +30,28 @@ function scopesOf(raw: string | undefined): Scope[] {
   return [...new Set(list)] as Scope[];
 }
 
+/** --password, or the first line of stdin (so it stays out of the shell history and `ps`). */
+async function passwordOf(given: string | undefined): Promise<string> {
+  let password = given;
+  if (password === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  }
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) throw new Error(`a console password has ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`);
+  return password;
+}
+
 async function run(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       scopes: { type: 'string' }, name: { type: 'string' }, 'expires-in-days': { type: 'string' },
-      burst: { type: 'string' }, 'per-second': { type: 'string' }, default: { type: 'boolean' },
+      burst: { type: 'string' }, 'per-second': { type: 'string' }, default: { type: 'boolean' }, password: { type: 'string' },
     },
   });
-  const [command, arg] = positionals;
+  const [command, arg, arg2] = positionals;
   // Only the database settings matter here; Kafka is not used.
   const config = loadConfig({ KAFKA_BROKERS: 'unused:9092', ...process.env });
   await ensureDatabase(config.database.url);
@@ -82,6 +98,19 @@ async function run(argv: string[]): Promise<void> {
       case 'list': {
         const tenants = await db('tenants').select<Array<{ id: string; name: string }>>('id', 'name').orderBy('name');
         out(await Promise.all(tenants.map(async (t) => ({ ...t, keys: await listKeys(db, t.id) }))));
+        return;
+      }
+      case 'user': {
+        const tenant = await tenantNamed(arg);
+        if (!arg2 || !arg2.includes('@')) throw new Error(USAGE);
+        if (await findConsoleUser(db, arg2)) throw new Error(`a console user ${JSON.stringify(arg2)} exists; change its password with: merchant password ${arg2}`);
+        const user = await createConsoleUser(db, { tenantId: tenant.id, email: arg2, password: await passwordOf(values.password), now });
+        out({ merchant: tenant, consoleUser: user, signIn: '/console/' });
+        return;
+      }
+      case 'password': {
+        if (!arg || !(await setConsolePassword(db, arg, await passwordOf(values.password)))) throw new Error(`no console user ${JSON.stringify(arg ?? '')}`);
+        out({ consoleUser: arg, password: 'changed; failed attempts and lockout cleared' });
         return;
       }
       default:

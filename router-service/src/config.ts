@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import Joi from 'joi';
 // The settings module only (joi): config loads before telemetry patches express, pg and winston.
 import { parseFaults } from '@ca/faults/settings';
@@ -41,6 +42,11 @@ interface Env extends MetricsEnv {
   TRUST_PROXY: string;
   HSTS_MAX_AGE_SECONDS: number;
   SERVICE_TOKEN?: string;
+  CONSOLE_DIR: string;
+  CONSOLE_SESSION_TTL_SECONDS: number;
+  KIBANA_URL: string;
+  CAMPAIGN_BATCH_SIZE: number;
+  CAMPAIGN_POLL_MS: number;
   SCHEDULE_HORIZON_SECONDS: number;
   BATCH_MAX_ITEMS: number;
   CANCEL_SETTLE_MS: number;
@@ -98,6 +104,14 @@ const envSchema = Joi.object<Env, true>({
   HSTS_MAX_AGE_SECONDS: Joi.number().integer().min(0).default(31_536_000),
   // Shared service credential: sent to delivery-service's internal API and accepted on /internal here.
   SERVICE_TOKEN: Joi.string().min(16).empty(''),
+  // The built console (console/build.mjs) served at /console/: the repository's console/dist, in the image too.
+  CONSOLE_DIR: Joi.string().default(resolve(__dirname, '../../console/dist')),
+  CONSOLE_SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(7 * 86_400).default(12 * 3600),
+  // Kibana's base URL: the console links each campaign message to its APM trace there too (empty: no link).
+  KIBANA_URL: url.allow('').default(''),
+  // Recipients turned into messages (+ outbox rows) per transaction when a campaign runs.
+  CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
+  CAMPAIGN_POLL_MS: Joi.number().integer().min(50).default(1000),
   // Furthest ahead a sendAt may lie (default 30 days).
   SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
   // Most items in one POST /v1/messages/batch.
@@ -151,6 +165,9 @@ function toConfig(env: Env) {
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       serviceToken: env.SERVICE_TOKEN ?? null,
+      console: { dir: env.CONSOLE_DIR, sessionTtlSeconds: env.CONSOLE_SESSION_TTL_SECONDS },
+      kibanaUrl: env.KIBANA_URL.replace(/\/+$/, ''),
+      campaigns: { batchSize: env.CAMPAIGN_BATCH_SIZE, pollMs: env.CAMPAIGN_POLL_MS },
       adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
       scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,

@@ -134,6 +134,56 @@ export class ApiKeyNotFound extends HttpProblem {
   }
 }
 
+/** Provider routes and suppressions live in delivery-service; it did not answer in time. */
+export class DeliveryUnavailable extends HttpProblem {
+  constructor() {
+    super(503, 'DELIVERY_UNAVAILABLE', 'Delivery service unavailable', 'Provider routes and suppressions cannot be read or changed right now; retry later', {}, { 'Retry-After': '5' });
+  }
+}
+
+/** Console sign-in: wrong email or password (never says which). */
+export class SignInFailed extends HttpProblem {
+  constructor() {
+    super(401, 'SIGN_IN_FAILED', 'Sign-in failed', 'The email or password is not correct');
+  }
+}
+
+/** Too many failed sign-ins for this account: locked until Retry-After. */
+export class SignInLocked extends HttpProblem {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'SIGN_IN_LOCKED', 'Too many failed sign-ins', `This account is locked after repeated failures; try again in ${retryAfterSeconds} s`,
+      {}, { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
+  }
+}
+
+/** A session-authenticated state change without our Origin or without the session's CSRF token. */
+export class CsrfRejected extends HttpProblem {
+  constructor(reason: 'origin' | 'token') {
+    super(403, 'CSRF_REJECTED', 'Cross-site request refused',
+      reason === 'origin' ? 'The request does not come from this site (Origin)' : 'Send the session\'s CSRF token in X-CSRF-Token');
+  }
+}
+
+export class CampaignNotFound extends HttpProblem {
+  constructor(id: string) {
+    super(404, 'CAMPAIGN_NOT_FOUND', 'Campaign not found', `No campaign with id ${id}`);
+  }
+}
+
+/** The campaign's status does not allow this (upload to a started campaign, cancel a finished one). */
+export class CampaignStateConflict extends HttpProblem {
+  constructor(status: string, action: string) {
+    super(409, 'CAMPAIGN_STATE_CONFLICT', 'Not possible in this campaign status', `A ${status} campaign cannot ${action}`, { status });
+  }
+}
+
+/** The uploaded file is not a usable recipients CSV as a whole (no header, no address column, too large). */
+export class CsvRejected extends HttpProblem {
+  constructor(detail: string) {
+    super(400, 'CSV_REJECTED', 'Recipients file refused', detail);
+  }
+}
+
 /** sendAt in the past, or further ahead than SCHEDULE_HORIZON_SECONDS. */
 export class SendAtOutOfRange extends HttpProblem {
   constructor(reason: 'past' | 'beyond_horizon', horizonSeconds: number) {

@@ -44,14 +44,15 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
   };
   const send = async (channel: string, to: string) => {
     const traceId = randomBytes(16).toString('hex');
+    const clientSpanId = randomBytes(8).toString('hex');
     const res = await fetch(`${router}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}`, traceparent: `00-${traceId}-${clientSpanId}-01` },
       body: JSON.stringify({ channel, to, ...(channel === 'email' ? { subject: 'Fault drill' } : {}), body: `drill ${randomUUID()}` }),
     });
     assert.equal(res.status, 202);
     const { id } = (await res.json()) as { id: string };
-    return { id, traceId };
+    return { id, traceId, clientSpanId };
   };
   const status = async (id: string) => {
     const r = await fetch(`${router}/v1/messages/${id}`, { headers: { authorization: `Bearer ${system.apiKey}` } });
@@ -65,10 +66,14 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
     return r.status === 200 ? ((await r.json()) as { spans: Span[] }).spans : [];
   };
-  const traceWhere = (traceId: string, what: string, done: (spans: Span[]) => boolean) =>
-    waitFor(`trace ${traceId}: ${what}`, async () => {
-      const spans = await readTrace(traceId);
-      return done(spans) ? spans : null;
+  // Spans arrive in export batches, a parent often after its children (it ends later): a trace is
+  // read only once every parent is there (the root's parent is the client's span) and `done` holds.
+  const traceWhere = (m: { traceId: string; clientSpanId: string }, what: string, done: (spans: Span[]) => boolean) =>
+    waitFor(`trace ${m.traceId}: ${what}`, async () => {
+      const spans = await readTrace(m.traceId);
+      const ids = new Set(spans.map((x) => x.spanId));
+      const whole = spans.every((x) => !x.parentSpanId || x.parentSpanId === m.clientSpanId || ids.has(x.parentSpanId));
+      return spans.length > 0 && whole && done(spans) ? spans : null;
     }, 90_000, 250);
   const email = () => `drill.${randomUUID().slice(0, 6)}@example.com`;
   const attemptsOf = (spans: Span[]) => spans.filter((s) => s.name === 'delivery.attempt').sort((a, b) => Number(a.attributes['ca.attempt.number']) - Number(b.attributes['ca.attempt.number']));
@@ -84,7 +89,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     assert.ok(final.deliveryAttempts >= 3);
     assert.equal((await untilSent(spared.id)).deliveryAttempts, 1, 'the sms channel was not affected');
 
-    const spans = await traceWhere(hit.traceId, 'every attempt with its provider call', (s) => {
+    const spans = await traceWhere(hit, 'every attempt with its provider call', (s) => {
       const attempts = attemptsOf(s);
       return attempts.length === final.deliveryAttempts && attempts.every((a) => under(s, a, 'provider.send').length === 1) && attempts.at(-1)?.attributes['ca.attempt.outcome'] === 'sent';
     });
@@ -114,7 +119,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
         assert.ok(call.attributes['ca.provider.message_id']);
       }
     }
-    const spareSpans = await traceWhere(spared.traceId, 'the sms attempt', (s) => attemptsOf(s).length === 1 && s.some((x) => x.name === 'provider.send'));
+    const spareSpans = await traceWhere(spared, 'the sms attempt', (s) => attemptsOf(s).length === 1 && s.some((x) => x.name === 'provider.send'));
     assert.ok(spareSpans.every((s) => s.attributes['ca.fault.injected'] === undefined), 'no fault on the sms trace');
   });
 
@@ -123,7 +128,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     const slow = await send('email', email());
     assert.equal((await untilSent(slow.id)).deliveryAttempts, 1);
     await admin(delivery, 'DELETE');
-    const spans = await traceWhere(slow.traceId, 'the provider call', (s) => s.some((x) => x.name === 'provider.send'));
+    const spans = await traceWhere(slow, 'the attempt and its provider call', (s) => s.some((x) => x.name === 'provider.send') && attemptsOf(s).length === 1);
     const call = spans.find((s) => s.name === 'provider.send')!;
     assert.equal(call.attributes['ca.fault.injected'], 'provider.latency_ms');
     assert.equal(call.attributes['ca.fault.delay_ms'], 1500);
@@ -142,8 +147,8 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     await untilSent(held.id);
 
     const topic = `${PREFIX}send.email`;
-    const spans = await traceWhere(held.traceId, 'failed and successful produce spans, and the attempt', (s) =>
-      s.some((x) => x.name === `send ${topic}` && x.status === 'error') && s.some((x) => x.name === `send ${topic}` && x.status !== 'error') && s.some((x) => x.name === 'delivery.attempt'));
+    const spans = await traceWhere(held, 'failed and successful produce spans, and the attempt', (s) =>
+      s.some((x) => x.name === `send ${topic}` && x.status === 'error') && s.some((x) => x.name === `send ${topic}` && x.status !== 'error') && s.some((x) => x.name === 'delivery.attempt' && x.attributes['ca.attempt.outcome'] === 'sent'));
     const produces = spans.filter((s) => s.name === `send ${topic}` && s.service === 'router-service');
     for (const p of produces) {
       assert.equal(p.kind, 'PRODUCER');
@@ -171,7 +176,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     await untilSent(slow.id);
     await admin(delivery, 'DELETE');
     const isDb = (s: Span) => (s.attributes['db.system'] ?? s.attributes['db.system.name']) === 'postgresql';
-    const spans = await traceWhere(slow.traceId, 'the attempt and db spans of both services', (s) =>
+    const spans = await traceWhere(slow, 'the attempt and db spans of both services', (s) =>
       s.some((x) => x.name === 'delivery.attempt') && s.some((x) => x.service === 'delivery-service' && isDb(x)) && s.some((x) => x.service === 'router-service' && isDb(x)));
     const db = spans.filter((s) => s.service === 'delivery-service' && isDb(s));
     assert.ok(db.length > 0, 'db spans in delivery-service');
@@ -198,11 +203,8 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     await admin(logging, 'DELETE');
 
     for (const m of sent) {
-      const spans = await traceWhere(m.traceId, 'whole after the outage', (s) => {
-        const ids = new Set(s.map((x) => x.spanId));
-        const orphans = s.filter((x) => x.parentSpanId && !ids.has(x.parentSpanId));
-        return orphans.length === 1 && s.some((x) => x.name === 'provider.send') && s.some((x) => x.logs.some((l) => /message sent/.test(l.message)));
-      });
+      const spans = await traceWhere(m, 'whole after the outage', (s) =>
+        s.some((x) => x.name === 'provider.send') && s.some((x) => x.logs.some((l) => /message sent/.test(l.message))));
       assert.ok(spans.some((s) => s.service === 'router-service' && s.kind === 'SERVER'));
       assert.ok(spans.some((s) => s.kind === 'PRODUCER') && spans.some((s) => s.kind === 'CONSUMER'));
       assert.equal(attemptsOf(spans).length, 1);

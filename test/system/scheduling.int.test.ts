@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { startSystem, waitFor } from '@ca/testing';
 
 /**
@@ -12,7 +12,7 @@ import { startSystem, waitFor } from '@ca/testing';
  * ends canceled with no provider call, or 409 with the status after the call — never both.
  */
 let system: Awaited<ReturnType<typeof startSystem>>;
-let db: Client;
+let db: Pool;
 let startupMs = 0;
 const prefix = `sch.${randomUUID().slice(0, 8)}.`;
 
@@ -34,8 +34,7 @@ before(async () => {
   // A loaded CI box answers internal calls slowly: give router → delivery calls room (default 2 s).
   system = await startSystem({ database: 'comm_aggregator_scheduling', env: { KAFKA_TOPIC_PREFIX: prefix, DELIVERY_TIMEOUT_MS: '5000' } });
   startupMs = Date.now() - started;
-  db = new Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}` });
-  await db.connect();
+  db = new Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}`, max: 5 });
 });
 after(async () => {
   await db?.end();
@@ -97,12 +96,14 @@ test('a scheduled message survives a restart of every service and is sent within
 
 test('cancel vs delivery through the API: canceled with no provider call, or 409 with sent — never both', async () => {
   const tally = { canceled: 0, refused: 0 };
-  const rounds = Array.from({ length: 30 }, (_, i) => i);
+  const rounds = Array.from({ length: 40 }, (_, i) => i);
+  // Every message is due at the same instant; the cancels land from 100 ms before it to 290 ms
+  // after: before the relay publishes, in Kafka, at the claim, during and after the provider call.
+  const due = Date.now() + 3000;
   await Promise.all(rounds.map(async (i) => {
-    const accepted = await send({ channel: 'sms', to: `+1415555${String(2000 + i)}`, body: `race ${i} ${randomUUID()}` });
+    const accepted = await send({ channel: 'sms', to: `+1415555${String(2000 + i)}`, body: `race ${i} ${randomUUID()}`, sendAt: new Date(due).toISOString() });
     assert.equal(accepted.status, 202);
-    // Cancel 0-58 ms after the 202: before the relay, in Kafka, at the claim, during the provider call.
-    await new Promise((resolve) => setTimeout(resolve, (i % 30) * 2));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - 100 + i * 10 - Date.now())));
     // 503 (delivery-service slow to answer) carries Retry-After: a client retries; cancel is idempotent.
     let res: Response;
     let body: { status: string; code?: string; messageStatus?: string };

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import Joi from 'joi';
 import { CANONICAL_UUID, CHANNELS, PRIORITIES, type CancelRequest } from '@ca/contracts';
 import type { MessageStore } from '../store/message-store';
-import { invalidCancelRequest, invalidMessageId, messageNotCancelable, messageNotFound } from '../errors';
+import { invalidCancelRequest, invalidMessageId, invalidMessageIds, messageNotCancelable, messageNotFound } from '../errors';
 
 const cancelSchema = Joi.object<CancelRequest>({
   tenantId: Joi.string().pattern(CANONICAL_UUID).required(),
@@ -12,6 +12,7 @@ const cancelSchema = Joi.object<CancelRequest>({
   createdAt: Joi.string().isoDate().required(),
 }).required();
 
+const MAX_IDS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -36,6 +37,12 @@ export function statusRoutes(store: MessageStore, clock: { now(): Date } = { now
     const outcome = await store.cancel(id.toLowerCase(), value, clock.now());
     if (outcome.canceled) res.json({ id: id.toLowerCase(), status: 'canceled' });
     else throw messageNotCancelable(outcome.status);
+  });
+  // Many messages' statuses at once (router-service's campaign counts): { ids: [...] } → { statuses: [{ id, status }] }.
+  router.post('/internal/v1/message-statuses', express.json({ limit: '64kb' }), async (req, res) => {
+    const ids = (req.body as { ids?: unknown } | undefined)?.ids;
+    if (!Array.isArray(ids) || ids.length > MAX_IDS || !ids.every((id) => typeof id === 'string' && UUID.test(id))) throw invalidMessageIds();
+    res.json({ statuses: await store.statuses(ids.map((id: string) => id.toLowerCase())) });
   });
   return router;
 }

@@ -139,4 +139,49 @@ const cancelLanes = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes]);
+/**
+ * Real providers (issue 11): each tenant's providers per channel (credentials sealed with
+ * AES-256-GCM, never stored in clear), the per-tenant suppression list, and the ledger's pin — the
+ * provider a call for this message may have reached, so a retry after an ambiguous failure goes to
+ * that provider only and never to a second one.
+ */
+const providers = {
+  name: '005_providers',
+  async up(db: Knex) {
+    await db.schema.createTable('provider_configs', (t) => {
+      t.uuid('tenant_id').notNullable();
+      t.text('channel').notNullable();
+      t.text('name').notNullable();
+      t.text('kind').notNullable();
+      t.integer('position').notNullable();
+      t.integer('weight').notNullable().defaultTo(1);
+      t.text('mode').notNullable().defaultTo('ordered');
+      t.jsonb('settings').notNullable();
+      t.text('credentials_sealed');
+      t.timestamp('updated_at', { useTz: true }).notNullable();
+      t.primary(['tenant_id', 'channel', 'name']);
+    });
+    await db.schema.createTable('suppressions', (t) => {
+      t.uuid('tenant_id').notNullable();
+      t.text('channel').notNullable();
+      t.text('recipient').notNullable();
+      t.text('reason').notNullable();
+      t.text('provider');
+      t.uuid('message_id');
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.primary(['tenant_id', 'channel', 'recipient']);
+    });
+    await db.schema.alterTable('delivery_ledger', (t) => {
+      t.text('provider');
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('delivery_ledger', (t) => {
+      t.dropColumn('provider');
+    });
+    await db.schema.dropTableIfExists('suppressions');
+    await db.schema.dropTableIfExists('provider_configs');
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers]);

@@ -1,6 +1,10 @@
 export interface Batcher<I, O> {
-  /** Queues one item; resolves with its own result when the batch it joined has run. */
-  add(item: I): Promise<O>;
+  /**
+   * Queues one item; resolves with its own result when the batch it joined has run. An urgent item
+   * (a HIGH priority message) goes ahead of every waiting non-urgent one, so it joins the next batch
+   * even behind a LOW backlog in flight.
+   */
+  add(item: I, opts?: { urgent?: boolean }): Promise<O>;
 }
 
 /**
@@ -10,7 +14,7 @@ export interface Batcher<I, O> {
  * throws, every item of that batch rejects with the error.
  */
 export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, maxBatch: number): Batcher<I, O> {
-  let queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  let queue: Array<{ item: I; urgent: boolean; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
   let running = false;
   let scheduled = false;
 
@@ -40,9 +44,14 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, maxBatch:
   }
 
   return {
-    add(item) {
+    add(item, opts) {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
+        const entry = { item, urgent: opts?.urgent === true, resolve, reject };
+        if (!entry.urgent) queue.push(entry);
+        else {
+          const firstCalm = queue.findIndex((q) => !q.urgent);
+          queue.splice(firstCalm === -1 ? queue.length : firstCalm, 0, entry);
+        }
         schedule();
       });
     },

@@ -15,6 +15,8 @@ export interface Claim {
   attempt: number;
   /** Set when the ledger says the effect already happened (only the outcome's commit was lost). */
   delivered: { providerMessageId: string | null } | null;
+  /** The provider an earlier call for this message may have reached (ledger pin): only it may be called. */
+  pinnedProvider?: string | null;
 }
 
 export interface AttemptResult {
@@ -89,15 +91,16 @@ export function createMessageStore(db: Db) {
         for (const r of rows) byId.set(r.id, { fence: Number(r.fence), attempt: r.attempts + 1, delivered: null });
 
         const claimed = rows.map((r) => r.id);
-        const { rows: calling } = await trx.raw<{ rows: Array<{ message_id: string }> }>(
+        const { rows: calling } = await trx.raw<{ rows: Array<{ message_id: string; provider: string | null }> }>(
           `INSERT INTO delivery_ledger (message_id, fence, state, called_at)
            SELECT v.id, v.fence, 'calling', ? FROM unnest(CAST(? AS uuid[]), CAST(? AS bigint[])) AS v(id, fence)
            ON CONFLICT (message_id) DO UPDATE SET fence = EXCLUDED.fence, state = 'calling', called_at = EXCLUDED.called_at
             WHERE delivery_ledger.state <> 'delivered'
-           RETURNING message_id`,
+           RETURNING message_id, provider`,
           [now, claimed, rows.map((r) => r.fence)],
         );
         const going = new Set(calling.map((r) => r.message_id));
+        for (const r of calling) if (r.provider) byId.get(r.message_id)!.pinnedProvider = r.provider;
         const delivered = claimed.filter((id) => !going.has(id));
         if (delivered.length > 0) {
           const entries: Array<{ message_id: string; provider_message_id: string | null }> = await trx('delivery_ledger')
@@ -177,6 +180,16 @@ export function createMessageStore(db: Db) {
     },
 
     /**
+     * Pins (or, with null, unpins) the provider a call for this message is about to reach or may
+     * have reached, under our fence: after a crash or an ambiguous failure, the next attempt calls
+     * only that provider. Returns false when the fence moved (another worker owns the message).
+     */
+    async pinProvider(id: string, fence: number, provider: string | null): Promise<boolean> {
+      const n = await db('delivery_ledger').where({ message_id: id, fence }).update({ provider });
+      return n > 0;
+    },
+
+    /**
      * Cancels a message if no provider call has been made for it, deciding under the row lock the
      * claim takes: a message this service has not consumed yet gets a tombstone (status canceled;
      * the record, when it comes, is saved as a no-op and its claim skips it); a pending one with no
@@ -204,6 +217,11 @@ export function createMessageStore(db: Db) {
       await enqueue(db, [record], now);
     },
 
+    /** The status of each known message among `ids` (unknown ids are left out: not consumed yet). */
+    async statuses(ids: readonly string[]): Promise<Array<{ id: string; status: MessageStatus }>> {
+      if (ids.length === 0) return [];
+      return db('messages').select('id', 'status').whereIn('id', ids);
+    },
     async view(id: string): Promise<DeliveryStatusView | undefined> {
       const m = await db('messages').where({ id }).first();
       if (!m) return undefined;

@@ -9,7 +9,11 @@ import type { AttemptResult, Claim, ClaimRequest, MessageStore } from '../store/
 import { createBatcher } from '../store/batcher';
 import { isDataError } from '../store/pg-errors';
 import { backoffDelayMs, type BackoffPolicy } from '../retry/backoff';
-import { classifyFailure, classifyThrown } from './classify-outcome';
+import { createDispatcher } from '../routing/dispatch';
+import { createProviderRouting, type ProviderRoutingDeps } from '../routing/provider-router';
+import type { ProviderConfigStore } from '../routing/provider-configs';
+import type { BreakerSettings } from '../routing/circuit-breakers';
+import type { SuppressionStore } from '../store/suppressions';
 import { parseSendRecord } from './parse-record';
 
 export interface DeliveryPolicy {
@@ -32,6 +36,13 @@ export interface DeliveryWorkerDeps {
   maxBatch: number;
   /** Called after a commit that enqueued records (wakes the outbox relay). */
   onEnqueued: () => void;
+  /**
+   * Per-tenant provider routes, circuit breakers and health (routing/). Absent: each channel's
+   * default provider (`providers`) with a circuit breaker of default settings.
+   */
+  routing?: Omit<ProviderRoutingDeps, 'defaults' | 'clock' | 'random' | 'logger'>;
+  /** The per-tenant suppression list consulted before and fed after each provider call. */
+  suppressions?: SuppressionStore;
   /** One call per committed outcome (default: instruments on the global meter). */
   metrics?: DeliveryMetrics;
 }
@@ -43,6 +54,10 @@ export interface IncomingRecord {
   value: Buffer | null;
   headers: Record<string, string>;
 }
+
+/** No tenant routes: every message goes to its channel's default provider. */
+const EMPTY_CONFIGS: ProviderConfigStore = { route: async () => [], routes: async () => [], putRoute: async () => [], deleteRoute: async () => false };
+export const DEFAULT_BREAKER: BreakerSettings = { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 30_000, rollingWindowMs: 10_000 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -59,6 +74,22 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { store, providers, topics, policy, clock, logger } = deps;
+  const routing = createProviderRouting({
+    ...(deps.routing ?? { configs: EMPTY_CONFIGS, cipher: null, breaker: DEFAULT_BREAKER, cacheMs: 5_000 }),
+    defaults: providers,
+    clock,
+    random: deps.random,
+    logger,
+  });
+  const dispatcher = createDispatcher({
+    routing,
+    pinProvider: (id, fence, provider) => store.pinProvider(id, fence, provider),
+    suppressions: deps.suppressions ?? null,
+    providerTimeoutMs: policy.providerTimeoutMs,
+    circuitRetryMs: (deps.routing?.breaker ?? DEFAULT_BREAKER).resetTimeoutMs,
+    clock,
+    logger,
+  });
   const metrics = deps.metrics ?? createDeliveryMetrics();
 
   const saver = createBatcher<SendRecord, Error | null>(async (records) => {
@@ -109,7 +140,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (!(err instanceof MalformedRecordError)) throw err;
       return deadLetterUnusable(channel, incoming, err.message);
     }
-    const refused = await saver.add(record);
+    const urgent = { urgent: record.priority === 'high' };
+    const refused = await saver.add(record, urgent);
     if (refused) {
       const code = (refused as { code?: string }).code ?? '';
       return deadLetterUnusable(channel, incoming, `PostgreSQL refused the record (SQLSTATE ${code}): ${refused.message}`);
@@ -119,7 +151,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const claim = await claimer.add({
       record,
       revival: sendRecordRow(record, topics.retry(record.channel), attempt, null, currentTraceHeaders()),
-    });
+    }, urgent);
     if (!claim) {
       log.debug('record skipped: message is finished, not yet due, or held by another worker');
       return 'skipped';
@@ -140,43 +172,28 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   async function runAttempt(record: SendRecord, claim: Claim, incoming: IncomingRecord, span: Span, log: Logger): Promise<HandleOutcome> {
     const startedAt = clock.now();
-    const provider = providers[record.channel];
     let failure: DeliveryError | null = null;
     let providerMessageId: string | null = null;
+    let usedProvider: string | null = null;
     if (claim.delivered) {
       // The effect happened and was recorded; only the status write was lost. Do not call again.
       providerMessageId = claim.delivered.providerMessageId;
     } else {
-      await inSpan(
-        SPAN.providerSend,
-        { [ATTR.provider]: provider.name, [ATTR.channel]: record.channel, [ATTR.recipientMasked]: maskRecipient(record.channel, record.to), [ATTR.messageId]: record.id, 'peer.service': provider.name },
-        async (pspan) => {
-          try {
-            const result = await provider.send(
-              { idempotencyKey: record.id, channel: record.channel, to: record.to, subject: record.subject, body: record.body },
-              AbortSignal.timeout(policy.providerTimeoutMs),
-            );
-            if (result.ok) providerMessageId = result.providerMessageId;
-            else failure = classifyFailure(result);
-          } catch (err) {
-            failure = classifyThrown(err);
-          }
-          if (providerMessageId) pspan.setAttribute(ATTR.providerMessageId, providerMessageId);
-          if (failure) pspan.setStatus({ code: SpanStatusCode.ERROR, message: (failure as DeliveryError).message });
-        },
-        { kind: SpanKind.CLIENT },
-      );
+      const dispatched = await dispatcher.dispatch(record, claim, span);
+      usedProvider = dispatched.provider;
+      if (dispatched.ok) providerMessageId = dispatched.providerMessageId;
+      else failure = dispatched.failure;
     }
     // The attempt span's context: the retry record continues the trace from here.
     const trace = currentTraceHeaders(context.active());
     const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
-    // The channel's provider names the series (a per-tenant route, when there is one, should name its own).
-    const event = { channel: record.channel, provider: providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
+    // The provider that sent it (or was tried last) names the series; the channel's default otherwise.
+    const event = { channel: record.channel, provider: usedProvider ?? providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');
-      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }))) return fencedOut(span, log);
+      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }, { urgent: record.priority === 'high' }))) return fencedOut(span, log);
       metrics.recordSent({ ...event, at: clock.now() });
       log.info('message sent', { attempt: claim.attempt, providerMessageId });
       return 'sent';
@@ -261,7 +278,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return { topic: topics.deadLetter, key: record.id, value: JSON.stringify(value), headers: dlqHeaders(reason, error, incoming.topic, record.id, record.channel), traceHeaders: trace };
   }
 
-  return { handle: handleInTrace };
+  return { handle: handleInTrace, routing };
 }
 
 function dlqHeaders(reason: string, error: string, sourceTopic: string, messageId: string | undefined, channel: string): Record<string, string> {

@@ -21,6 +21,18 @@ export const ATTR = {
   fence: 'ca.lease.fence',
   /** The merchant a span acts for (stored as labels.tenant_id in APM documents). */
   tenantId: 'ca.tenant.id',
+  /** Circuit state of the provider when the attempt chose it: closed | open | half_open. */
+  circuitState: 'ca.provider.circuit',
+  /** The providers this attempt could try, best first (comma-separated names). */
+  providerCandidates: 'ca.provider.candidates',
+  /** The provider an earlier ambiguous call pinned the message to (only it may be called). */
+  providerPinned: 'ca.provider.pinned',
+  /** Why the attempt ended where it did: sent | failover_exhausted | retry_same_provider | lookup_found | permanent | suppressed ... */
+  routingDecision: 'ca.routing.decision',
+  /** Each provider tried and what it answered, e.g. `a:not_accepted>b:sent`. */
+  routingPath: 'ca.routing.path',
+  /** The provider's own error code (Twilio 21211, FCM UNREGISTERED, SMTP 550). */
+  providerErrorCode: 'ca.provider.error_code',
   /** POST /v1/messages/batch: items in the request, and how many passed validation. */
   batchItems: 'ca.batch.items',
   batchValid: 'ca.batch.valid',

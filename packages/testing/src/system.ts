@@ -41,6 +41,7 @@ export async function startSystem(opts: SystemOptions) {
   const apiKey = opts.env?.BOOTSTRAP_API_KEY ?? `ca_test_${randomBytes(24).toString('base64url')}`;
   const ports = opts.ports ?? { router: await freePort(), delivery: await freePort(), logging: await freePort() };
   const routerHttps = ports.routerHttps ?? await freePort();
+  const providerSim = await freePort();
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
@@ -53,6 +54,7 @@ export async function startSystem(opts: SystemOptions) {
     DELIVERY_PORT: String(ports.delivery),
     LOGGING_PORT: String(ports.logging),
     ROUTER_HTTPS_PORT: String(routerHttps),
+    PROVIDER_SIM_PORT: String(providerSim),
     DATABASE_URL: ADMIN_URL.replace(/\/postgres$/, `/${database}`),
     KAFKA_MAX_WAIT_MS: '100',
     BOOTSTRAP_API_KEY: apiKey,
@@ -103,6 +105,7 @@ export async function startSystem(opts: SystemOptions) {
       routerHttps: `https://localhost:${routerHttps}`,
       delivery: `http://127.0.0.1:${ports.delivery}`,
       logging: `http://127.0.0.1:${ports.logging}`,
+      providerSim: `http://127.0.0.1:${providerSim}`,
     },
     apiKey,
     output: () => output,

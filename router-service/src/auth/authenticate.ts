@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { NextFunction, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
 import { context, trace } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
@@ -8,6 +8,7 @@ import type { Clock } from '../clock';
 import { InsufficientScope, StorageUnavailable, Unauthorized, isStorageUnavailable } from '../errors';
 import { hashKey, isWellFormedKey, type Scope } from './api-key';
 import { findActiveKey, type Principal } from './key-store';
+import { sessionPrincipal } from '../console/session-auth';
 
 export interface AuthenticateDeps {
   db: Knex;
@@ -23,14 +24,16 @@ const MAX_CACHED = 10_000;
 const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
- * Resolves `Authorization: Bearer <key>` to a Principal (res.locals.principal) or answers 401.
+ * Resolves `Authorization: Bearer <key>` (or, without one, the console's session cookie) to a
+ * Principal (res.locals.principal) or answers 401.
  * Keys are found by the SHA-256 of the whole key (unique index); found keys are cached briefly.
  */
 export function authenticate(deps: AuthenticateDeps): RequestHandler {
   const cache = new Map<string, { principal: Principal; until: number }>();
   return (req, res, next) => {
     const header = req.get('authorization');
-    if (header === undefined || header === '') return next(new Unauthorized('missing'));
+    // No key: the console's session cookie (with its CSRF checks) may stand in for the admin key.
+    if (header === undefined || header === '') return authenticated(sessionPrincipal(deps.db, req, res, deps.clock.now()), res, next);
     const token = BEARER.exec(header)?.[1];
     if (token === undefined || !isWellFormedKey(token)) return next(new Unauthorized('malformed'));
     const hash = hashKey(token);
@@ -45,15 +48,21 @@ export function authenticate(deps: AuthenticateDeps): RequestHandler {
         } else cache.delete(hash);
         return found;
       });
-    resolve.then((principal) => {
-      if (!principal || (principal.expiresAt && principal.expiresAt <= now)) return next(new Unauthorized('invalid'));
-      res.locals.principal = principal;
-      // On the HTTP server span (the http instrumentation keeps it in the RPC metadata), which every
-      // span of this request's journey descends from: logging-service shows a merchant that subtree.
-      (getRPCMetadata(context.active())?.span ?? trace.getActiveSpan())?.setAttribute(ATTR.tenantId, principal.tenantId);
-      next();
-    }, (err: unknown) => next(err instanceof HttpProblem || !isStorageUnavailable(err) ? err : new StorageUnavailable()));
+    authenticated(resolve.then((principal) => {
+      if (!principal || (principal.expiresAt && principal.expiresAt <= now)) throw new Unauthorized('invalid');
+      return principal;
+    }), res, next);
   };
+}
+
+function authenticated(resolve: Promise<Principal>, res: Response, next: NextFunction): void {
+  resolve.then((principal) => {
+    res.locals.principal = principal;
+    // On the HTTP server span (the http instrumentation keeps it in the RPC metadata), which every
+    // span of this request's journey descends from: logging-service shows a merchant that subtree.
+    (getRPCMetadata(context.active())?.span ?? trace.getActiveSpan())?.setAttribute(ATTR.tenantId, principal.tenantId);
+    next();
+  }, (err: unknown) => next(err instanceof HttpProblem || !isStorageUnavailable(err) ? err : new StorageUnavailable()));
 }
 
 export function requireScope(scope: Scope): RequestHandler {

@@ -11,6 +11,7 @@ export async function pruneExpired(db: Knex, now: Date, batch = 1000): Promise<n
   const counts = await Promise.all([
     db.raw(`DELETE FROM dedup WHERE expires_at <= ? AND hash IN (SELECT hash FROM dedup WHERE expires_at <= ? LIMIT ?)`, [now, now, batch]),
     db.raw(`DELETE FROM idempotency_keys WHERE expires_at <= ? AND key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)`, [now, now, batch]),
+    db.raw(`DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash FROM console_sessions WHERE expires_at <= ? LIMIT ?)`, [now, batch]),
     db.raw(`DELETE FROM rate_limits WHERE (bucket, window_start) IN (SELECT bucket, window_start FROM rate_limits WHERE window_start < ? LIMIT ?)`, [windowCutoff, batch]),
   ]);
   return counts.reduce((sum, r: { rowCount?: number }) => sum + (r.rowCount ?? 0), 0);

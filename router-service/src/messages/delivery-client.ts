@@ -88,3 +88,35 @@ export async function cancelInDelivery(
   if (response.status === 409) return { canceled: false, status: status as DeliveryStatusView['status'] };
   throw new StatusUnavailable();
 }
+
+/**
+ * The statuses of many messages in one call (campaign counts). Messages delivery-service has not
+ * consumed yet are absent from the answer. Any failure is StatusUnavailable: the caller tries again later.
+ */
+export async function fetchDeliveryStatuses(
+  deps: { fetch: Fetch; deliveryUrl: string; timeoutMs: number; serviceToken: string | null },
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  let response: Response;
+  try {
+    response = await deps.fetch(`${deps.deliveryUrl}/internal/v1/message-statuses`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...currentTraceHeaders(), ...(deps.serviceToken ? { authorization: `Bearer ${deps.serviceToken}` } : {}) },
+      body: JSON.stringify({ ids }),
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    });
+  } catch {
+    throw new StatusUnavailable();
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new StatusUnavailable();
+  }
+  const body = await response.json().catch(() => null) as { statuses?: Array<{ id?: unknown; status?: unknown }> } | null;
+  if (!body || !Array.isArray(body.statuses)) throw new StatusUnavailable();
+  const out = new Map<string, string>();
+  for (const s of body.statuses) {
+    if (typeof s.id === 'string' && (MESSAGE_STATUSES as readonly unknown[]).includes(s.status)) out.set(s.id, s.status as string);
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import { tenants } from './0002-tenants';
 import { acceptRefused } from './0003-accept-refused';
 import { outboxClaims } from './0004-outbox-claims';
 import { scheduling } from './0006-scheduling';
+import { consoleTables } from './0008-console';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, scheduling]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, scheduling, consoleTables]);

@@ -1,0 +1,70 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { freePort } from '@ca/testing';
+import { useBroker } from '../support/kafka';
+import { call, defer, startRouter, testMerchant } from '../support/router-harness';
+
+const brokers = useBroker();
+const SERVICE_TOKEN = 'service-token-0123456789';
+
+/** A stand-in delivery-service internal API recording what the router forwarded. */
+async function fakeDelivery(t: TestContext) {
+  const seen: Array<{ method: string; path: string; body: string; authorization: string | undefined }> = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', path: req.url ?? '', body, authorization: req.headers.authorization });
+      if (req.method === 'PUT' && body.includes('"bad"')) {
+        res.writeHead(400, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 'x', title: 'Invalid provider route', status: 400, code: 'INVALID_PROVIDER_ROUTE', errors: [{ field: 'providers.0.kind', message: 'bad' }] }));
+        return;
+      }
+      if (req.method === 'DELETE') { res.writeHead(204).end(); return; }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: [{ channel: 'sms', recipient: '+15005550001', reason: 'twilio 400 21211' }] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  defer(t, () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+test('/v1/suppressions and /v1/providers forward to delivery-service for the caller\'s tenant, with scopes', async (t) => {
+  const delivery = await fakeDelivery(t);
+  const h = await startRouter(t, { brokers: brokers(), settings: { deliveryUrl: delivery.url, serviceToken: SERVICE_TOKEN } });
+  const admin = await testMerchant(h.db, ['send', 'read', 'admin']);
+  const reader = await testMerchant(h.db, ['read']);
+
+  const list = await call(h.url, 'GET', '/v1/suppressions?channel=sms&limit=5&tenant=someone-else', reader.headers);
+  assert.equal(list.status, 200);
+  assert.deepEqual((list.body.items as Array<{ recipient: string }>).map((i) => i.recipient), ['+15005550001']);
+  assert.equal(delivery.seen.at(-1)?.path, `/internal/v1/tenants/${reader.tenantId}/suppressions?channel=sms&limit=5`);
+  assert.equal(delivery.seen.at(-1)?.authorization, `Bearer ${SERVICE_TOKEN}`);
+
+  const forbidden = await call(h.url, 'DELETE', '/v1/suppressions/sms/%2B15005550001', reader.headers);
+  assert.equal(forbidden.status, 403);
+  const lifted = await call(h.url, 'DELETE', '/v1/suppressions/sms/%2B15005550001', admin.headers);
+  assert.equal(lifted.status, 204);
+  assert.equal(delivery.seen.at(-1)?.path, `/internal/v1/tenants/${admin.tenantId}/suppressions/sms/%2B15005550001`);
+
+  const route = { providers: [{ name: 'twilio', kind: 'twilio', settings: { accountSid: `AC${'1'.repeat(32)}`, from: '+15005550006' }, credentials: { authToken: 'tok' } }] };
+  const put = await call(h.url, 'PUT', '/v1/providers/sms', admin.headers, route);
+  assert.equal(put.status, 200);
+  assert.deepEqual(JSON.parse(delivery.seen.at(-1)!.body), route);
+  const bad = await call(h.url, 'PUT', '/v1/providers/sms', admin.headers, { providers: [{ name: 'bad' }] });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.code, 'INVALID_PROVIDER_ROUTE', 'delivery-service\'s problem is relayed');
+  assert.equal((await call(h.url, 'PUT', '/v1/providers/sms', reader.headers, route)).status, 403);
+});
+
+test('delivery-service unreachable: 503 DELIVERY_UNAVAILABLE with Retry-After', async (t) => {
+  const h = await startRouter(t, { brokers: brokers(), settings: { deliveryUrl: `http://127.0.0.1:${await freePort()}` } });
+  const m = await testMerchant(h.db, ['read']);
+  const res = await call(h.url, 'GET', '/v1/suppressions', m.headers);
+  assert.equal(res.status, 503);
+  assert.equal(res.body.code, 'DELIVERY_UNAVAILABLE');
+  assert.equal(res.headers.get('retry-after'), '5');
+});
