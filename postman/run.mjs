@@ -6,7 +6,7 @@
 //   node postman/run.mjs --folder "2 Send"       # one folder (repeatable)
 //
 // Environment: ROUTER_URL, DELIVERY_URL, LOGGING_URL, API_KEY (a key with send+read scopes, e.g.
-// from `npm run seed`) override the environment file;
+// from `npm run seed`) and ADMIN_API_KEY (admin scope, for the "9 API keys" folder; default API_KEY) override the environment file;
 // REQUEST_TIMEOUT_MS (default 10000) bounds every request. Exits 1 on any failed test or error.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const overrides = [
   ['deliveryUrl', process.env.DELIVERY_URL],
   ['loggingUrl', process.env.LOGGING_URL],
   ['apiKey', process.env.API_KEY],
+  ['adminKey', process.env.ADMIN_API_KEY],
 ].filter(([, value]) => value).map(([key, value]) => ({ key, value: value.replace(/\/+$/, '') }));
 
 newman.run(

@@ -1,11 +1,12 @@
 import type { Express } from 'express';
-import { createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
+import { apiReferenceRouter, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import { createIngestMetrics, metricsRoute, type MetricsSetup } from '@ca/metrics';
 import type { Logger } from '@ca/telemetry';
 import { FAULT, createFaults, faultsAdminRouter, unavailableWhileDown, type Faults } from '@ca/faults';
 import { createApmAggregator, type Clock } from './aggregate/apm-aggregator';
 import { createIngestGate } from './ingest/ingest-gate';
 import { otlpRouter, type IngestLimits } from './ingest/otlp-router';
+import { loggingOpenApiDocument } from './openapi/logging-openapi';
 import type { Store } from './sinks/store';
 import { traceRouter, type TraceAccess } from './traces/trace-router';
 
@@ -59,6 +60,8 @@ export function buildLoggingService({
   app.use(faultsAdminRouter({ faults, token: adminToken, logger, supported: [FAULT.loggingDown] }));
   app.use(otlpRouter({ store, logger, limits, gate: createIngestGate(limits), onStored: (docs) => aggregator.observe(docs), metrics: createIngestMetrics({ meter: metrics?.meter }) }));
   app.use(traceRouter(store, access));
+  // GET /openapi.json and /docs: this service's contract (logging-service/openapi/openapi.yaml).
+  app.use(apiReferenceRouter(loggingOpenApiDocument()));
   sealServiceApp(app, logger);
   return {
     app,

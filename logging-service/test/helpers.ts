@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createResponseChecker, tapResponses, type ResponseChecker } from '@ca/testing';
 import { createLogger } from '@ca/telemetry';
 import { buildLoggingService } from '../src/app';
 import type { IngestLimits } from '../src/ingest/otlp-router';
+import { loggingOpenApiDocument } from '../src/openapi/logging-openapi';
 import { createPostgresStore } from '../src/sinks/postgres-store';
 import type { TraceView } from '../src/traces/trace-view';
 import type { Store } from '../src/sinks/store';
@@ -15,12 +17,30 @@ export const LIMITS: IngestLimits = { maxBodyBytes: 4 * 1024 * 1024, maxRecords:
 
 export const silentLogger = () => createLogger({ service: 'logging-service-test', level: 'error', silent: true });
 
+let checker: ResponseChecker | null = null;
+
+/**
+ * The app's request listener with every response checked against logging-service/openapi/openapi.yaml;
+ * `verdict()` (called when the test closes the server) throws listing the responses that do not match.
+ */
+export function documentedListener(app: RequestListener): { listener: RequestListener; verdict(): void } {
+  checker ??= createResponseChecker(loggingOpenApiDocument());
+  const mismatches: string[] = [];
+  return {
+    listener: tapResponses(app, (sample) => mismatches.push(...checker!.check(sample))),
+    verdict() {
+      if (mismatches.length > 0) throw new Error(`logging-service responses that do not match logging-service/openapi/openapi.yaml:\n  ${mismatches.join('\n  ')}`);
+    },
+  };
+}
+
 /** Builds the service around `store`, starts it and listens on port 0; returns its base URL. */
 export async function startService(store: Store, limits: Partial<IngestLimits> = {}): Promise<{ url: string; close(): Promise<void> }> {
   const service = buildLoggingService({ store, logger: silentLogger(), limits: { ...LIMITS, ...limits } });
   await service.start();
+  const documented = documentedListener(service.app);
   const server: Server = await new Promise((resolve) => {
-    const s = service.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(documented.listener).listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -29,6 +49,7 @@ export async function startService(store: Store, limits: Partial<IngestLimits> =
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();
+      documented.verdict();
     },
   };
 }

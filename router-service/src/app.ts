@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
-import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
+import { CheckFailed, apiReferenceRouter, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
 import { createRouterMetrics, metricsRoute, observeOutbox, type MetricsSetup } from '@ca/metrics';
 import { createOutboxRelay, oldestDueOutboxRow, outboxBacklog, type OutboxRelay } from '@ca/outbox';
@@ -18,6 +18,7 @@ import { graphqlRouter } from './graphql/graphql-router';
 import { messagesRouter } from './messages/messages-router';
 import { createStatusProjection, type StatusProjection } from './messages/status-projection';
 import { providersRouter } from './providers/providers-router';
+import { routerOpenApiDocument } from './openapi/router-openapi';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { userRatePolicyRouter } from './ratelimit/user-rate-policy-router';
 import { notificationsRouter } from './notifications/notifications-router';
@@ -99,6 +100,8 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use(introspectRouter({ db, clock, serviceToken: settings.serviceToken }));
   // After the health probes (plain HTTP inside a cluster), before anything that reads a key or a body.
   app.use(httpsOnly(settings.transport));
+  // GET /openapi.json and /docs: the public contract, readable without a key.
+  app.use(apiReferenceRouter(routerOpenApiDocument()));
   app.use('/console', consoleStatic(settings.console.dir));
   // The console's sign-in: before authentication, it is how a browser gets its session.
   app.use('/v1/session', sessionRouter({ db, clock, logger, ttlSeconds: settings.console.sessionTtlSeconds }));

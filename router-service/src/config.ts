@@ -91,7 +91,7 @@ const envSchema = Joi.object<Env, true>({
   SERVICE_VERSION: Joi.string().default('0.1.0'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
   // A secret: no default. When set, merchant `default` has an admin key with exactly this value.
-  BOOTSTRAP_API_KEY: Joi.string().min(24).max(200).pattern(/^[A-Za-z0-9\-._~+/]+=*$/),
+  BOOTSTRAP_API_KEY: Joi.string().min(24).max(200).pattern(/^[A-Za-z0-9\-._~+/]+=*$/).empty(''),
   // How long a process trusts a looked-up key: the bound on how late a revocation takes effect.
   API_KEY_CACHE_MS: Joi.number().integer().min(0).max(1000).default(500),
   API_RATE_LIMIT_BURST: Joi.number().integer().min(1).default(200),

@@ -266,7 +266,8 @@ export class SendAtOutOfRange extends HttpProblem {
 export class MessageNotCancelable extends HttpProblem {
   constructor(readonly current: string) {
     super(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled',
-      `The message is ${current}: a provider call was already made or is under way`, { status: current });
+      // Not `status`: in a problem that member is the HTTP status (RFC 9457 §3.1.2).
+      `The message is ${current}: a provider call was already made or is under way`, { messageStatus: current });
   }
 }
 

@@ -106,7 +106,7 @@ test('cancel vs delivery through the API: canceled with no provider call, or 409
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - 100 + i * 10 - Date.now())));
     // 503 (delivery-service slow to answer) carries Retry-After: a client retries; cancel is idempotent.
     let res: Response;
-    let body: { status: string; code?: string };
+    let body: { status: string; code?: string; messageStatus?: string };
     for (let attempt = 1; ; attempt++) {
       res = await fetch(`${system.urls.router}/v1/messages/${accepted.body.id}/cancel`, { method: 'POST', headers: auth() });
       body = (await res.json()) as { status: string; code?: string };
@@ -119,7 +119,7 @@ test('cancel vs delivery through the API: canceled with no provider call, or 409
     } else {
       assert.equal(res.status, 409, JSON.stringify(body));
       assert.equal(body.code, 'MESSAGE_NOT_CANCELABLE');
-      assert.equal(body.status, 'sent');
+      assert.equal(body.messageStatus, 'sent');
       tally.refused++;
     }
     const id = accepted.body.id;

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildLoggingService } from '../../src/app';
 import { createPostgresStore } from '../../src/sinks/postgres-store';
 import type { LogView, TraceView } from '../../src/traces/trace-view';
 import { IDS, kv, logsRequest, resource, span, traceRequest } from '../fixtures/otlp-fixtures';
-import { JSON_TYPE, LIMITS, silentLogger, TEST_DATABASE_URL } from '../helpers';
+import { documentedListener, JSON_TYPE, LIMITS, silentLogger, TEST_DATABASE_URL } from '../helpers';
 
 const SERVICE_TOKEN = 'service-token-for-tests-0123456789';
 const TENANT_A = randomUUID();
@@ -30,7 +31,8 @@ test('traces and logs: intake needs SERVICE_TOKEN; merchants read only their own
     access: { read: { serviceToken: SERVICE_TOKEN, verifyKey: async (key) => KEYS[key] ?? null }, htmlViewOpen: false },
   });
   await service.start();
-  const server = service.app.listen(0, '127.0.0.1');
+  const documented = documentedListener(service.app);
+  const server = createServer(documented.listener).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.after(async () => {
@@ -38,6 +40,7 @@ test('traces and logs: intake needs SERVICE_TOKEN; merchants read only their own
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
     await service.close();
+    documented.verdict();
   });
   const post = (path: string, body: unknown, headers: Record<string, string>) => fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { ...JSON_TYPE, ...headers } });
   const get = async (path: string, headers: Record<string, string>) => {

@@ -18,7 +18,13 @@ async function setup(t: { after(fn: () => Promise<void>): void }, script?: BulkS
     bulk: { flushBytes: 1_000_000, concurrency: 1, retries: 2, waitMs: 5, maxAttempts },
   });
   const svc = await startService(store);
-  t.after(async () => { await svc.close(); await es.close(); });
+  t.after(async () => {
+    try {
+      await svc.close();
+    } finally {
+      await es.close();
+    }
+  });
   const post = () => fetch(`${svc.url}/v1/traces`, { method: 'POST', body: encodeTraces(traceRequest()), headers: PROTOBUF });
   return { es, svc, post };
 }

@@ -4,3 +4,4 @@ export * from './error-boundary';
 export * from './allowed-methods';
 export * from './http-server';
 export * from './service-auth';
+export * from './api-reference';

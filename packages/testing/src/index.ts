@@ -78,3 +78,5 @@ export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
 }
 export { freePort, startSystem, type SystemOptions } from './system';
 export { waitFor } from './wait-for';
+export { checkedFetch, createResponseChecker, type DocumentedOperation, type ResponseChecker, type ResponseSample } from './openapi-check';
+export { tapResponses } from './response-tap';

@@ -109,7 +109,7 @@ test('cancel a published message: delivery-service decides; 409 with the current
   const refused = await call(h.url, 'POST', `/v1/messages/${String(first.body.id)}/cancel`, AUTH);
   assert.equal(refused.status, 409);
   assert.equal(refused.body.code, 'MESSAGE_NOT_CANCELABLE');
-  assert.equal(refused.body.status, 'sent');
+  assert.equal(refused.body.messageStatus, 'sent');
 
   answer = { status: 200, body: { id: second.body.id, status: 'canceled' } };
   const ok = await call(h.url, 'DELETE', `/v1/messages/${String(second.body.id)}`, AUTH);
