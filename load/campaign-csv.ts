@@ -4,14 +4,14 @@
  * uploads a generated 10,000-row CSV (email + two parameters, streamed to POST
  * /v1/campaigns/:id/recipients) and times until the 201 with its report (every row parsed, validated
  * and stored). The first campaign is then started and timed until all its recipients are messages in
- * the outbox (fan-out), and until all are `sent` (end to end), from the campaign's own counts.
+ * the outbox (fan-out) and, with --wait-sent, until all are `sent` (end to end, from its counts).
  *
- *   node --import tsx load/campaign-csv.ts [--rows 10000] [--runs 3] [--no-send]
+ *   node --import tsx load/campaign-csv.ts [--rows 10000] [--runs 3] [--no-send] [--wait-sent]
  */
 import { parseArgs } from 'node:util';
 import { startSystem, waitFor } from '@ca/testing';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' }, 'no-send': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' }, 'no-send': { type: 'boolean', default: false }, 'wait-sent': { type: 'boolean', default: false } } });
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
 
@@ -51,17 +51,17 @@ async function main(): Promise<void> {
     if (!values['no-send']) {
       const t0 = performance.now();
       await api('POST', `/v1/campaigns/${first}/start`, {});
-      let enqueuedAt = 0;
-      await waitFor('every recipient sent', async () => {
-        const c = (await api('GET', `/v1/campaigns/${first}`)) as { counts: { sent: number; pending: number } };
-        if (!enqueuedAt) {
-          const queued = (await api('GET', `/v1/campaigns/${first}/messages?status=queued&limit=1`)) as { messages: unknown[] };
-          if (queued.messages.length === 0) enqueuedAt = performance.now();
-        }
-        return c.counts.sent === ROWS;
-      }, 600_000, 500);
-      const done = performance.now();
-      console.log(`fan-out: ${ROWS} messages in the outbox after ${((enqueuedAt - t0) / 1000).toFixed(2)} s; all sent after ${((done - t0) / 1000).toFixed(2)} s (${Math.round(ROWS / ((done - t0) / 1000))} msg/s end to end)`);
+      await waitFor('every recipient turned into a message', async () => {
+        const queued = (await api('GET', `/v1/campaigns/${first}/messages?status=queued&limit=1`)) as { messages: unknown[] };
+        return queued.messages.length === 0;
+      }, 600_000, 250);
+      const enqueuedAt = performance.now();
+      console.log(`fan-out: ${ROWS} messages (+ outbox rows) written ${((enqueuedAt - t0) / 1000).toFixed(2)} s after start = ${Math.round(ROWS / ((enqueuedAt - t0) / 1000))} msg/s`);
+      if (values['wait-sent']) {
+        await waitFor('every recipient sent', async () => ((await api('GET', `/v1/campaigns/${first}`)) as { counts: { sent: number } }).counts.sent === ROWS, 1_800_000, 1000);
+        const done = performance.now();
+        console.log(`end to end: all ${ROWS} sent ${((done - t0) / 1000).toFixed(2)} s after start = ${Math.round(ROWS / ((done - t0) / 1000))} msg/s (delivery-service's pace on this box)`);
+      }
     }
   } finally {
     await system.stop();

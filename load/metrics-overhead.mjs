@@ -10,6 +10,7 @@
 // on/off ratios. See docs/performance.md "Metrics overhead".
 //
 //   node load/metrics-overhead.mjs [--rounds 3] [--requests 4000] [--connections 16]
+//   node load/metrics-overhead.mjs --calls 200000    the instrument calls alone: CPU per message, on vs no-op
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,11 +28,18 @@ const { values: opt } = parseArgs({
     requests: { type: 'string', default: '4000' },
     connections: { type: 'string', default: '16' },
     child: { type: 'string' },
+    calls: { type: 'string' },
   },
 });
 
-if (opt.child) {
+if (opt.child?.startsWith('calls-')) {
+  runCalls(opt.child === 'calls-on', Number(opt.calls));
+} else if (opt.child) {
   await runChild(opt.child === 'on');
+} else if (opt.calls) {
+  for (const mode of ['calls-off', 'calls-on', 'calls-off', 'calls-on']) {
+    await new Promise((resolve) => spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--calls', opt.calls], { cwd: ROOT, stdio: 'inherit' }).once('exit', resolve));
+  }
 } else {
   await runParent();
 }
@@ -61,6 +69,30 @@ async function runChild(on) {
   });
   const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('SIGINT', () => process.exit(0)); // a normal exit, so --cpu-prof writes its profile
+}
+
+/** The four instrument calls of one delivered message, `n` times, on a real meter (Prometheus reader) or the no-op one. */
+function runCalls(on, n) {
+  const { MeterProvider } = require('@opentelemetry/sdk-metrics');
+  const { metrics } = require('@opentelemetry/api');
+  const { createMetricsExport, createDeliveryMetrics, createRouterMetrics } = require('@ca/metrics');
+  const meter = on ? new MeterProvider({ readers: createMetricsExport({ exporters: ['prometheus'], otlpEndpoint: '', exportIntervalMs: 60_000 }).readers }).getMeter('bench') : metrics.getMeter('noop');
+  const router = createRouterMetrics({ meter });
+  const delivery = createDeliveryMetrics({ meter });
+  const channels = ['email', 'sms', 'whatsapp', 'push'];
+  const tenants = Array.from({ length: 30 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  const acceptedAt = new Date(Date.now() - 150).toISOString();
+  for (let pass = 0; pass < 2; pass++) { // the first pass warms up
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const channel = channels[i % 4];
+      const tenantId = tenants[i % 30];
+      router.recordAccepted({ channel, tenantId });
+      delivery.recordSent({ channel, provider: `sim-${channel}`, tenantId, attempts: 1 + (i % 3), acceptedAt, at: new Date() });
+    }
+    const c = process.cpuUsage(c0);
+    if (pass === 1) console.log(`instrument calls, meter ${on ? 'on ' : 'off'}: ${((c.user + c.system) / n).toFixed(2)} µs CPU per delivered message (4 calls)`);
+  }
 }
 
 function cpuTicks(pid) {

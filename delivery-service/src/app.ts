@@ -13,6 +13,8 @@ import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
 import { erasureRoutes } from './api/erasure-routes';
 import { providerRoutes } from './api/provider-routes';
+import { deadLetterRoutes } from './api/dead-letter-routes';
+import { createDeadLetterStore } from './store/dead-letters';
 import { createCredentialCipher } from './routing/credential-cipher';
 import { createProviderConfigStore } from './routing/provider-configs';
 import type { BreakerSettings } from './routing/circuit-breakers';
@@ -95,6 +97,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   if (deps.metrics) app.use(metricsRoute(deps.metrics.prometheus, { token: deps.metrics.token }));
   app.use('/internal', requireServiceToken(settings.serviceToken ?? null));
   app.use(providerRoutes({ configs: providerConfigs, suppressions, routing: worker.routing, clock }));
+  app.use(deadLetterRoutes(createDeadLetterStore(db, topics), clock));
   app.use(statusRoutes(store, clock));
   app.use(erasureRoutes(db));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));

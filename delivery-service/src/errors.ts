@@ -56,3 +56,7 @@ export const invalidMessageIds = () => new HttpProblem(400, 'INVALID_MESSAGE_IDS
 export const invalidCancelRequest = (detail: string) => new HttpProblem(400, 'INVALID_CANCEL_REQUEST', 'Invalid cancel request', detail);
 export const messageNotCancelable = (status: string) =>
   new HttpProblem(409, 'MESSAGE_NOT_CANCELABLE', 'Message can no longer be canceled', `The message is ${status}`, { status });
+
+// Dead letters (issue 11 item 7), internal API:
+//   DEAD_LETTER_NOT_FOUND (HTTP 404)  no failed or dead-lettered message with that id for the tenant
+export const deadLetterNotFound = (id: string) => new HttpProblem(404, 'DEAD_LETTER_NOT_FOUND', 'Dead letter not found', `No dead-lettered message ${id} for this tenant`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, sealServiceApp } from '@ca/http';
 import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
@@ -14,7 +14,9 @@ import { authenticate, requireScope } from './auth/authenticate';
 import { introspectRouter } from './auth/introspect-router';
 import { pruneExpired } from './housekeeping/prune-expired';
 import type { Fetch } from './messages/delivery-client';
+import { graphqlRouter } from './graphql/graphql-router';
 import { messagesRouter } from './messages/messages-router';
+import { createStatusProjection, type StatusProjection } from './messages/status-projection';
 import { providersRouter } from './providers/providers-router';
 import { apiRateLimit } from './ratelimit/api-key-rate-limit';
 import { userRatePolicyRouter } from './ratelimit/user-rate-policy-router';
@@ -33,6 +35,8 @@ export interface RouterServiceDeps {
   db: Knex;
   /** kafkajs producer for the outbox relay; it may be disconnected (the relay connects and retries). */
   producer: Producer;
+  /** For the status projection's consumer (GET /v1/messages filters by status); absent: statuses in listings stay `pending`. */
+  kafka?: Kafka;
   settings: RouterSettings;
   logger: Logger;
   clock: Clock;
@@ -50,7 +54,7 @@ export interface RouterService {
   app: Express;
   relay: OutboxRelay;
   dispatcher: CampaignDispatcher;
-  /** Starts the outbox relay and the periodic pruning of expired dedup/idempotency/rate rows. */
+  /** Starts the outbox relay, the status projection and the periodic pruning of expired dedup/idempotency/rate rows. */
   start(): void;
   /** Stops background work (waits for the relay's in-flight batch). Does not close db or producer: the caller owns them. */
   close(): Promise<void>;
@@ -66,6 +70,9 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
+  const projection: StatusProjection | null = deps.kafka
+    ? createStatusProjection({ kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger })
+    : null;
   const dispatcher = createCampaignDispatcher({
     db, clock, logger, topics: topicsFor(settings.topicPrefix), fetch: deps.fetch ?? globalThis.fetch, onEnqueued: () => relay.kick(),
     settings: { ...settings.campaigns, deliveryUrl: settings.deliveryUrl, deliveryTimeoutMs: settings.deliveryTimeoutMs, serviceToken: settings.serviceToken },
@@ -120,9 +127,13 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
     bodyLimit: settings.bodyLimit,
-    onAccepted: () => relay.kick(),
+    onAccepted: (accepted) => { relay.kick(); metrics.recordAccepted(accepted); },
   }));
   app.use('/v1/rate-policies', requireScope('read'), userRatePolicyRouter({ db, defaults: settings.userRateLimit }));
+  app.use('/graphql', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }), graphqlRouter({
+    send: { accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings }, onAccepted: (accepted) => { relay.kick(); metrics.recordAccepted(accepted); } },
+    status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock }, logger, bodyLimit: settings.bodyLimit, limits: settings.graphqlLimits,
+  }));
   app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
   app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));
   sealServiceApp(app, logger);
@@ -134,6 +145,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     dispatcher,
     start() {
       relay.start();
+      projection?.start();
       dispatcher.start();
       const setup = deps.metrics;
       if (setup && !outboxGauges) {
@@ -153,7 +165,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
       await dispatcher.stop();
-      await relay.stop();
+      await Promise.all([relay.stop(), projection?.stop()]);
     },
   };
 }

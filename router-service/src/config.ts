@@ -45,6 +45,8 @@ interface Env extends MetricsEnv {
   USER_RATE_LIMIT: number;
   USER_RATE_WINDOW_SECONDS: number;
   USER_RATE_ON_LIMIT: 'reject' | 'defer';
+  GRAPHQL_MAX_DEPTH: number;
+  GRAPHQL_MAX_COST: number;
   CONSOLE_DIR: string;
   CONSOLE_SESSION_TTL_SECONDS: number;
   KIBANA_URL: string;
@@ -111,13 +113,16 @@ const envSchema = Joi.object<Env, true>({
   USER_RATE_LIMIT: Joi.number().integer().min(0).default(5),
   USER_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
   USER_RATE_ON_LIMIT: Joi.string().valid('reject', 'defer').default('reject'),
+  // GraphQL documents deeper or costlier than this are refused before execution (graphql-armor's static cost).
+  GRAPHQL_MAX_DEPTH: Joi.number().integer().min(1).max(50).default(6),
+  GRAPHQL_MAX_COST: Joi.number().integer().min(1).default(1000),
   // The built console (console/build.mjs) served at /console/: the repository's console/dist, in the image too.
   CONSOLE_DIR: Joi.string().default(resolve(__dirname, '../../console/dist')),
   CONSOLE_SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(7 * 86_400).default(12 * 3600),
   // Kibana's base URL: the console links each campaign message to its APM trace there too (empty: no link).
   KIBANA_URL: url.allow('').default(''),
   // Recipients turned into messages (+ outbox rows) per transaction when a campaign runs.
-  CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
+  CAMPAIGN_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(1000),
   CAMPAIGN_POLL_MS: Joi.number().integer().min(50).default(1000),
   // Furthest ahead a sendAt may lie (default 30 days).
   SCHEDULE_HORIZON_SECONDS: Joi.number().integer().min(1).default(30 * 86_400),
@@ -178,6 +183,7 @@ function toConfig(env: Env) {
       campaigns: { batchSize: env.CAMPAIGN_BATCH_SIZE, pollMs: env.CAMPAIGN_POLL_MS },
       adminToken: env.ADMIN_TOKEN ?? null,
       transport: { httpsOnly: env.HTTPS_ONLY, httpsPort: env.HTTPS_PORT, hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS },
+      graphqlLimits: { maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST },
       scheduleHorizonSeconds: env.SCHEDULE_HORIZON_SECONDS,
       batchMaxItems: env.BATCH_MAX_ITEMS,
       cancelSettleMs: env.CANCEL_SETTLE_MS,

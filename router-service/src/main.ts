@@ -40,7 +40,7 @@ async function main(): Promise<void> {
 
   const { createFaults } = require('@ca/faults') as typeof import('@ca/faults');
   const metrics = { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs };
-  const service = buildRouterService({ db, producer, settings: config.settings, logger, clock: systemClock, metrics, faults: createFaults(config.faults) });
+  const service = buildRouterService({ db, producer, kafka, settings: config.settings, logger, clock: systemClock, metrics, faults: createFaults(config.faults) });
   service.start();
   const servers = [createHttpServer(service.app, config.http, logger).listen(config.port, config.host, () => logger.info('router-service listening', { port: config.port, host: config.host, scheme: 'http' }))];
   if (config.tls) {

@@ -32,7 +32,7 @@ async function publishedAt(topic: string, id: string): Promise<Date | null> {
 before(async () => {
   const started = Date.now();
   // A loaded CI box answers internal calls slowly: give router → delivery calls room (default 2 s).
-  system = await startSystem({ database: 'comm_aggregator_scheduling', env: { KAFKA_TOPIC_PREFIX: prefix, DELIVERY_TIMEOUT_MS: '5000' } });
+  system = await startSystem({ database: 'comm_aggregator_scheduling', env: { KAFKA_TOPIC_PREFIX: prefix, DELIVERY_TIMEOUT_MS: '5000', CANCEL_SETTLE_MS: '15000' } });
   startupMs = Date.now() - started;
   db = new Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${system.database}`, max: 5 });
 });
@@ -54,7 +54,7 @@ async function statusOf(id: string): Promise<string> {
 }
 
 async function providerCalls(id: string): Promise<number> {
-  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM delivery.sim_provider_calls WHERE idempotency_key = $1', [id]);
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM provider_sim.sim_provider_calls WHERE idempotency_key = $1', [id]);
   return Number(rows[0]!.n);
 }
 
@@ -139,6 +139,6 @@ test('cancel vs delivery through the API: canceled with no provider call, or 409
     return Number(rows[0]!.n) === 0;
   }, 30_000, 100);
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM delivery.messages m JOIN delivery.sim_provider_calls c ON c.idempotency_key = m.id::text WHERE m.status = 'canceled'`);
+    `SELECT count(*) AS n FROM delivery.messages m JOIN provider_sim.sim_provider_calls c ON c.idempotency_key = m.id::text WHERE m.status = 'canceled'`);
   assert.equal(Number(rows[0]!.n), 0);
 });

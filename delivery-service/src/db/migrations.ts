@@ -174,8 +174,17 @@ const providers = {
     await db.schema.alterTable('delivery_ledger', (t) => {
       t.text('provider');
     });
+    // Re-drive of a dead letter (item 7): attempts before it do not count against MAX_ATTEMPTS.
+    await db.schema.alterTable('messages', (t) => {
+      t.integer('attempt_base').notNullable().defaultTo(0);
+      t.integer('redrives').notNullable().defaultTo(0);
+    });
   },
   async down(db: Knex) {
+    await db.schema.alterTable('messages', (t) => {
+      t.dropColumn('attempt_base');
+      t.dropColumn('redrives');
+    });
     await db.schema.alterTable('delivery_ledger', (t) => {
       t.dropColumn('provider');
     });

@@ -17,6 +17,8 @@ export interface Claim {
   delivered: { providerMessageId: string | null } | null;
   /** The provider an earlier call for this message may have reached (ledger pin): only it may be called. */
   pinnedProvider?: string | null;
+  /** Attempts made before the last re-drive of a dead letter; they do not count against MAX_ATTEMPTS. */
+  attemptBase?: number;
 }
 
 export interface AttemptResult {
@@ -79,16 +81,16 @@ export function createMessageStore(db: Db) {
       const until = new Date(now.getTime() + leaseMs);
       const ids = [...new Set(requests.map((r) => r.record.id))];
       const claims = await retryOnConflict(() => db.transaction(async (trx) => {
-        const { rows } = await trx.raw<{ rows: Array<{ id: string; fence: string; attempts: number }> }>(
+        const { rows } = await trx.raw<{ rows: Array<{ id: string; fence: string; attempts: number; attempt_base: number }> }>(
           `UPDATE messages SET fence = fence + 1, lease_owner = ?, lease_until = ?, updated_at = ?
             WHERE id = ANY(CAST(? AS uuid[])) AND status = ANY(CAST(? AS text[]))
               AND (lease_until IS NULL OR lease_until <= ?) AND (due_at IS NULL OR due_at <= ?)
-            RETURNING id, fence, attempts`,
+            RETURNING id, fence, attempts, attempt_base`,
           [worker, until, now, ids, ACTIVE, now, now],
         );
         const byId = new Map<string, Claim>();
         if (rows.length === 0) return byId;
-        for (const r of rows) byId.set(r.id, { fence: Number(r.fence), attempt: r.attempts + 1, delivered: null });
+        for (const r of rows) byId.set(r.id, { fence: Number(r.fence), attempt: r.attempts + 1, delivered: null, attemptBase: r.attempt_base ?? 0 });
 
         const claimed = rows.map((r) => r.id);
         const { rows: calling } = await trx.raw<{ rows: Array<{ message_id: string; provider: string | null }> }>(

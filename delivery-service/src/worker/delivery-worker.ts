@@ -1,5 +1,5 @@
 import { context, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { ATTR, DEAD_LETTER_REASONS, HEADERS, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, DEAD_LETTER_REASONS, HEADERS, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type StatusEvent, type Topics } from '@ca/contracts';
 import { createDeliveryMetrics, type DeliveryMetrics } from '@ca/metrics';
 import type { OutboxRecord } from '@ca/outbox';
 import { contextFromHeaders, currentTraceHeaders, inSpan, type Logger } from '@ca/telemetry';
@@ -188,12 +188,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const trace = currentTraceHeaders(context.active());
     const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
+    // Every outcome also announces the new status (router-service's listing projection), in the same fenced commit.
+    const finish = (r: AttemptResult, opts?: { urgent?: boolean }) => finisher.add({ ...r, publish: [...r.publish, statusEventRow(topics.status, record, r, trace)] }, opts);
     // The provider that sent it (or was tried last) names the series; the channel's default otherwise.
     const event = { channel: record.channel, provider: usedProvider ?? providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
 
     if (!f) {
       span.setAttribute(ATTR.attemptOutcome, 'sent');
-      if (!(await finisher.add({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }, { urgent: record.priority === 'high' }))) return fencedOut(span, log);
+      if (!(await finish({ ...base, finishedAt: clock.now(), outcome: 'sent', error: null, status: 'sent', publish: [] }, { urgent: record.priority === 'high' }))) return fencedOut(span, log);
       metrics.recordSent({ ...event, at: clock.now() });
       log.info('message sent', { attempt: claim.attempt, providerMessageId });
       return 'sent';
@@ -204,7 +206,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       // The provider asked us to wait: reschedule without using up an attempt.
       span.setAttribute(ATTR.attemptOutcome, 'rate_limited');
       const dueAt = new Date(clock.now().getTime() + f.retryAfterMs);
-      const ok = await finisher.add({
+      const ok = await finish({
         ...base, attempts: claim.attempt - 1, finishedAt: clock.now(), outcome: null, error: f.message, status: 'retrying', dueAt,
         publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt, dueAt, trace)],
       });
@@ -214,7 +216,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     }
     if (f instanceof PermanentDeliveryError) {
       span.setAttribute(ATTR.attemptOutcome, 'permanent_failure');
-      const ok = await finisher.add({
+      const ok = await finish({
         ...base, finishedAt: clock.now(), outcome: 'permanent_failure', error: f.message, status: 'failed',
         publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.permanentFailure, f.message, claim.attempt, trace)],
       });
@@ -223,9 +225,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       log.warn('message failed permanently', { attempt: claim.attempt, reason: f.message });
       return 'failed';
     }
-    if (claim.attempt >= policy.maxAttempts) {
+    if (claim.attempt - (claim.attemptBase ?? 0) >= policy.maxAttempts) {
       span.setAttribute(ATTR.attemptOutcome, 'retries_exhausted');
-      const ok = await finisher.add({
+      const ok = await finish({
         ...base, finishedAt: clock.now(), outcome: 'transient_failure', error: f.message, status: 'dead_lettered',
         publish: [deadLetterRow(record, incoming, DEAD_LETTER_REASONS.retriesExhausted, f.message, claim.attempt, trace)],
       });
@@ -239,7 +241,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     span.setAttribute(ATTR.backoffMs, backoffMs);
     const finishedAt = clock.now();
     const dueAt = new Date(finishedAt.getTime() + backoffMs);
-    const ok = await finisher.add({
+    const ok = await finish({
       ...base, finishedAt, outcome: 'transient_failure', error: f.message, status: 'retrying', dueAt, backoffMs,
       publish: [sendRecordRow(record, topics.retry(record.channel), claim.attempt + 1, dueAt, trace)],
     });
@@ -302,6 +304,15 @@ function sendRecordRow(record: SendRecord, topic: string, attempt: number, notBe
     traceHeaders: trace,
     traceId: record.traceId,
   };
+}
+
+/** The status change a finished attempt announces; key = message id keeps one message's events in order. */
+function statusEventRow(topic: string, record: SendRecord, r: AttemptResult, trace: Record<string, string>): OutboxRecord {
+  const event: StatusEvent = {
+    v: 1, id: r.id, tenantId: record.tenantId ?? null, status: r.status, version: r.fence, deliveryAttempts: r.attempts,
+    lastAttemptedAt: r.outcome ? r.startedAt.toISOString() : null, at: r.finishedAt.toISOString(),
+  };
+  return { topic, key: r.id, value: JSON.stringify(event), headers: { [HEADERS.messageId]: r.id }, traceHeaders: trace, traceId: record.traceId };
 }
 
 /** x-attempt of the record (informational only; the claim decides the real attempt number). */

@@ -115,6 +115,33 @@ export interface TemplatePreview {
   sms: { encoding: 'GSM-7' | 'UCS-2'; segments: number; units: number } | null;
 }
 
+/**
+ * One message in GET /v1/messages. Its status is router-service's projection of delivery-service's
+ * status events (eventually consistent, usually within a second); GET /v1/messages/:id reads it live.
+ */
+export interface MessageListItem {
+  id: string;
+  channel: Channel;
+  to: string; // masked
+  status: MessageStatus;
+  priority: Priority;
+  correlationId: string | null;
+  userId: string | null;
+  templateId: string | null;
+  createdAt: string;
+  lastAttemptedAt: string | null;
+  deliveryAttempts: number;
+  traceId: string;
+  links: { self: string; trace: string | null };
+}
+
+/** router-service GET /v1/messages: newest first; `nextCursor` (opaque) fetches the next page, null on the last. */
+export interface MessagePage {
+  items: MessageListItem[];
+  nextCursor: string | null;
+  links: { next: string | null };
+}
+
 /** POST /v1/messages/:id/cancel (and DELETE /v1/messages/:id) when the message was canceled. */
 export interface CanceledView {
   id: string;

@@ -7,3 +7,4 @@ export * from './mask';
 export * from './provider-rules';
 export * from './span-attributes';
 export * from './record-key';
+export * from './status-event';

@@ -13,6 +13,8 @@ export const TOPIC_SUFFIX = {
   send: (channel: Channel) => `send.${channel}`,
   retry: (channel: Channel) => `send.${channel}.retry`,
   deadLetter: 'send.dead-letter',
+  /** Delivery status changes (StatusEvent), key = message id: router-service keeps its listing projection from them. */
+  status: 'message.status',
   /**
    * Priority lanes: high and low have topics (and consumer groups) of their own, so a HIGH message
    * never waits behind a LOW backlog; medium keeps the original send.<channel> (records written
@@ -28,6 +30,7 @@ export interface Topics {
   send(channel: Channel): string;
   retry(channel: Channel): string;
   readonly deadLetter: string;
+  readonly status: string;
   /** The send topic of a priority lane (medium: send(channel)). */
   lane(channel: Channel, priority: Priority): string;
 }
@@ -37,6 +40,7 @@ export function topicsFor(prefix = ''): Topics {
     send: (channel) => prefix + TOPIC_SUFFIX.send(channel),
     retry: (channel) => prefix + TOPIC_SUFFIX.retry(channel),
     deadLetter: prefix + TOPIC_SUFFIX.deadLetter,
+    status: prefix + TOPIC_SUFFIX.status,
     lane: (channel, priority) => prefix + TOPIC_SUFFIX.lane(channel, priority),
   };
 }
@@ -45,4 +49,9 @@ export function topicsFor(prefix = ''): Topics {
 export function deliveryGroupId(prefix: string, channel: Channel, priority: Priority = 'medium'): string {
   // medium keeps the original group id, so its committed offsets survive the introduction of lanes.
   return priority === 'medium' ? `${prefix}delivery.${channel}` : `${prefix}delivery.${channel}.${priority}`;
+}
+
+/** router-service's group on the status topic (one projection per deployment, shared by its processes). */
+export function routerStatusGroupId(prefix: string): string {
+  return `${prefix}router.status`;
 }

@@ -1,2 +1,2 @@
 /** The instrumentations this product needs; anything else costs latency for nothing. */
-export const DEFAULT_INSTRUMENTATIONS = 'http,express,kafkajs,pg,winston';
+export const DEFAULT_INSTRUMENTATIONS = 'http,express,kafkajs,pg,winston,graphql';

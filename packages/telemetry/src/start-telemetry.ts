@@ -104,6 +104,10 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
         '@opentelemetry/instrumentation-pg': { requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true },
         '@opentelemetry/instrumentation-kafkajs': {},
         '@opentelemetry/instrumentation-winston': { disableLogSending: !logExporter },
+        // parse/validate/execute spans per GraphQL operation; allowValues false prints the document's
+        // literals as `*` (a recipient written inline never reaches a span); resolvers of plain
+        // properties and list items get no span of their own.
+        '@opentelemetry/instrumentation-graphql': { allowValues: false, ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 },
       }),
     ],
   });

@@ -58,6 +58,7 @@ export function createCampaignDispatcher(deps: CampaignDispatcherDeps): Campaign
   let timer: NodeJS.Timeout | null = null;
   let round: Promise<unknown> | null = null;
   let running = false;
+  let lastRefresh = 0;
 
   async function startDue(now: Date): Promise<void> {
     await db('campaigns').where({ status: 'scheduled' }).andWhere('send_at', '<=', now).update({ status: 'running', started_at: now });
@@ -148,11 +149,15 @@ export function createCampaignDispatcher(deps: CampaignDispatcherDeps): Campaign
       .where('c.status', 'running').andWhere('r.state', 'queued').distinct<Array<{ campaign_id: string }>>('r.campaign_id');
     let enqueued = 0;
     for (const { campaign_id: id } of campaigns) enqueued += await dispatchBatch(id);
+    // Statuses at most once per poll interval: a fan-out of many batches does not ask delivery-service each batch.
     let refreshed = 0;
-    try {
-      refreshed = await refreshStatuses();
-    } catch (err) {
-      logger.debug('campaign statuses not refreshed', { error: (err as Error).message });
+    if (enqueued === 0 || Date.now() - lastRefresh >= settings.pollMs) {
+      lastRefresh = Date.now();
+      try {
+        refreshed = await refreshStatuses();
+      } catch (err) {
+        logger.debug('campaign statuses not refreshed', { error: (err as Error).message });
+      }
     }
     return { enqueued, refreshed };
   }

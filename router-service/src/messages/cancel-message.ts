@@ -40,7 +40,7 @@ export async function cancelMessage(deps: CancelDeps, id: string, tenantId: stri
         .whereNull('claim_token')
         .delete();
       if (removed === 0) return false;
-      await trx('messages').where({ id, tenant_id: tenantId }).update({ canceled_at: now });
+      await trx('messages').where({ id, tenant_id: tenantId }).update({ canceled_at: now, status: 'canceled' });
       return true;
     });
     if (local) {
@@ -54,7 +54,7 @@ export async function cancelMessage(deps: CancelDeps, id: string, tenantId: stri
     });
     if (outcome.canceled) {
       const at = deps.clock.now();
-      await deps.db('messages').where({ id, tenant_id: tenantId }).whereNull('canceled_at').update({ canceled_at: at });
+      await deps.db('messages').where({ id, tenant_id: tenantId }).whereNull('canceled_at').update({ canceled_at: at, status: 'canceled' });
       deps.logger.info('message canceled in delivery', { messageId: id });
       return canceledView(id, at);
     }

@@ -1,17 +1,17 @@
 import express, { Router } from 'express';
-import { HTTP_HEADERS } from '@ca/contracts';
-import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { HTTP_HEADERS, type MessagePage } from '@ca/contracts';
+import { UnsupportedMediaType, ValidationFailed } from '../errors';
 import { principalOf, requireScope } from '../auth/authenticate';
-import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
 import { traceOf } from '../tracing/request-trace';
-import { acceptMessage, type AcceptDeps } from './accept-message';
+import type { AcceptDeps } from './accept-message';
 import { acceptBatch } from './accept-batch';
 import { cancelMessage, type CancelDeps } from './cancel-message';
 import { readMessageView, type StatusDeps } from './message-status';
 import { selfLink } from './message-links';
-import { validateMessage } from './validate-message';
+import { sendMessage } from './send-message';
+import { listMessages, parseMessageQuery } from './message-query';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 export interface MessagesRouterDeps {
@@ -26,18 +26,14 @@ export interface MessagesRouterDeps {
   onAccepted: (accepted: { channel: string; tenantId: string }) => void;
 }
 
-/** POST /v1/messages, POST /v1/messages/batch, GET /v1/messages/:id, cancel (POST …/:id/cancel, DELETE …/:id). */
+/** POST /v1/messages, POST /v1/messages/batch, GET /v1/messages (listing), GET /v1/messages/:id, cancel (POST …/:id/cancel, DELETE …/:id). */
 export function messagesRouter(deps: MessagesRouterDeps): Router {
   const router = Router();
 
   router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
-    const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
-    if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
-    const message = await validateMessage(req.body);
-    const accepted = await acceptMessage(deps.accept, message, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId: principalOf(res).tenantId });
-    else res.setHeader('Idempotent-Replayed', 'true');
+    const accepted = await sendMessage(deps, req.body, req.get(HTTP_HEADERS.idempotencyKey), traceOf(res).traceId, principalOf(res).tenantId);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(accepted.status).location(selfLink(accepted.body.id)).json(accepted.body);
   });
 
@@ -50,6 +46,20 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
       if ('message' in r && !r.replayed) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId });
     }
     res.status(200).json(result);
+  });
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    const query = parseMessageQuery(req.query);
+    const page = await listMessages(deps.status.db, principalOf(res).tenantId, query, { traceViewUrl: deps.status.settings.traceViewUrl, now: (deps.status.clock ?? deps.accept.clock).now() });
+    const nextCursor = page.hasMore ? page.items.at(-1)?.cursor ?? null : null;
+    let next: string | null = null;
+    if (nextCursor) {
+      const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      params.set('cursor', nextCursor);
+      next = `/v1/messages?${params.toString()}`;
+    }
+    const body: MessagePage = { items: page.items.map((i) => i.item), nextCursor, links: { next } };
+    res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {

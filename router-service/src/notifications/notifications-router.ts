@@ -8,7 +8,7 @@ import { readMessageView, type StatusDeps } from '../messages/message-status';
 import { traceOf } from '../tracing/request-trace';
 import { validateWith } from '../validation/validate-with';
 import { acceptNotification, type NotificationDeps } from './accept-notification';
-import { notificationSchema, type NotificationRequest } from './notification-schema';
+import { channelOf, notificationSchema, type NotificationRequest } from './notification-schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -57,7 +57,7 @@ function setUserRateHeaders(res: Response, accepted: Accepted): void {
 }
 
 /** POST /v1/notifications (the seed's request) and GET /v1/notifications/:id (the seed's fields). */
-export function notificationsRouter(deps: { accept: NotificationDeps; status: StatusDeps; bodyLimit: string; onAccepted: () => void }): Router {
+export function notificationsRouter(deps: { accept: NotificationDeps; status: StatusDeps; bodyLimit: string; onAccepted: (accepted: { channel: string; tenantId: string }) => void }): Router {
   const router = Router();
 
   router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
@@ -66,7 +66,7 @@ export function notificationsRouter(deps: { accept: NotificationDeps; status: St
     if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
     const request = validateWith<NotificationRequest>(notificationSchema, req.body);
     const accepted = await acceptNotification(deps.accept, request, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted();
+    if (!accepted.replayed) deps.onAccepted({ channel: channelOf(request.type), tenantId: principalOf(res).tenantId });
     else res.setHeader('Idempotent-Replayed', 'true');
     setUserRateHeaders(res, accepted);
     res.status(accepted.status).location(`/v1/notifications/${accepted.body.id}`).json({ ...accepted.body, notificationId: accepted.body.id });

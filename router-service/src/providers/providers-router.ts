@@ -18,6 +18,8 @@ export interface ProvidersRouterDeps {
  *   DELETE /v1/providers/:channel         (admin)
  *   GET    /v1/suppressions?channel=&limit= (read)
  *   DELETE /v1/suppressions/:channel/:recipient (admin)  lift a suppression
+ *   GET    /v1/dead-letters, /v1/dead-letters/:id (read)  failed and dead-lettered messages
+ *   POST   /v1/dead-letters/:id/redrive   (send)   send it again: same id, same trace, idempotent
  */
 export function providersRouter(deps: ProvidersRouterDeps): Router {
   const router = Router();
@@ -64,5 +66,8 @@ export function providersRouter(deps: ProvidersRouterDeps): Router {
   router.delete('/providers/:channel', requireScope('admin'), (req, res) => forward(req, res, `/providers/${seg(req.params.channel as string)}`));
   router.get('/suppressions', requireScope('read'), (req, res) => forward(req, res, '/suppressions'));
   router.delete('/suppressions/:channel/:recipient', requireScope('admin'), (req, res) => forward(req, res, `/suppressions/${seg(req.params.channel as string)}/${seg(req.params.recipient as string)}`));
+  router.get('/dead-letters', requireScope('read'), (req, res) => forward(req, res, '/dead-letters'));
+  router.get('/dead-letters/:id', requireScope('read'), (req, res) => forward(req, res, `/dead-letters/${seg(req.params.id as string)}`));
+  router.post('/dead-letters/:id/redrive', requireScope('send'), (req, res) => forward(req, res, `/dead-letters/${seg(req.params.id as string)}/redrive`));
   return router;
 }

@@ -58,6 +58,13 @@ test('/v1/suppressions and /v1/providers forward to delivery-service for the cal
   assert.equal(bad.status, 400);
   assert.equal(bad.body.code, 'INVALID_PROVIDER_ROUTE', 'delivery-service\'s problem is relayed');
   assert.equal((await call(h.url, 'PUT', '/v1/providers/sms', reader.headers, route)).status, 403);
+
+  const id = '0b6f2d3c-7a55-4c1e-9f3e-2f1c6f7f1a10';
+  assert.equal((await call(h.url, 'GET', '/v1/dead-letters?limit=3', reader.headers)).status, 200);
+  assert.equal(delivery.seen.at(-1)?.path, `/internal/v1/tenants/${reader.tenantId}/dead-letters?limit=3`);
+  assert.equal((await call(h.url, 'POST', `/v1/dead-letters/${id}/redrive`, reader.headers)).status, 403, 'a read key cannot re-drive');
+  await call(h.url, 'POST', `/v1/dead-letters/${id}/redrive`, admin.headers);
+  assert.deepEqual(delivery.seen.at(-1) && { method: delivery.seen.at(-1)!.method, path: delivery.seen.at(-1)!.path }, { method: 'POST', path: `/internal/v1/tenants/${admin.tenantId}/dead-letters/${id}/redrive` });
 });
 
 test('delivery-service unreachable: 503 DELIVERY_UNAVAILABLE with Retry-After', async (t) => {

@@ -34,6 +34,8 @@ export interface ReadRecord {
   key: string | null;
   value: string;
   headers: Record<string, string>;
+  /** The record's Kafka timestamp (the producer's create time, ms). */
+  timestamp: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function readRecords(brokers: string, topics: string[], count: numb
       const timer = setTimeout(resolve, timeoutMs);
       void consumer.run({
         eachMessage: async ({ topic, message }) => {
-          records.push({ topic, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: headersToRecord(message.headers) });
+          records.push({ topic, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: headersToRecord(message.headers), timestamp: Number(message.timestamp) });
           if (records.length === count) {
             clearTimeout(timer);
             setTimeout(resolve, opts.settleMs ?? 0);

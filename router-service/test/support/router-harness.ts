@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { topicsFor, type Topics } from '@ca/contracts';
 import { createDb, ensureDatabase, migrate } from '@ca/postgres';
 import { createHttpServer } from '@ca/http';
@@ -80,13 +80,13 @@ export interface RouterHarness {
 
 export async function startRouter(
   t: TestContext,
-  opts: { brokers: string; db?: Knex; producer?: Producer; settings?: Partial<RouterSettings>; clock?: Clock; fetch?: Fetch },
+  opts: { brokers: string; db?: Knex; producer?: Producer; settings?: Partial<RouterSettings>; clock?: Clock; fetch?: Fetch; kafka?: Kafka },
 ): Promise<RouterHarness> {
   const db = opts.db ?? (await testDb(t)).db;
   const settings = testSettings(opts.settings);
   const producer = opts.producer ?? testProducer(opts.brokers);
   const logger = createLogger({ service: 'router-service-test', level: 'error', silent: true });
-  const service = buildRouterService({ db, producer, settings, logger, clock: opts.clock ?? { now: () => new Date() }, fetch: opts.fetch });
+  const service = buildRouterService({ db, producer, settings, logger, clock: opts.clock ?? { now: () => new Date() }, fetch: opts.fetch, kafka: opts.kafka });
   // The server main.ts listens with (timeouts, Node's own refusals as problem+json).
   const server = createHttpServer(service.app, loadConfig({ KAFKA_BROKERS: 'unused:9092' }).http, logger).listen(0);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

@@ -5,7 +5,8 @@ import { acceptRefused } from './0003-accept-refused';
 import { outboxClaims } from './0004-outbox-claims';
 import { usersTemplates } from './0005-users-templates';
 import { scheduling } from './0006-scheduling';
+import { messageListing } from './0007-message-listing';
 import { consoleTables } from './0008-console';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling, consoleTables]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling, messageListing, consoleTables]);

@@ -1,0 +1,105 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import { parseStatusEvent, routerStatusGroupId, type StatusEvent, type Topics } from '@ca/contracts';
+import type { Logger } from '@ca/telemetry';
+
+/**
+ * Applies delivery-service's status events to the router's copy of each message's status (the
+ * listing's filter and sort need it in this table). One statement per batch; the newest version per
+ * message wins, and an event never overwrites a newer one (replays after a rebalance are harmless).
+ * The tenant must match: an event cannot move another merchant's message. A canceled message stays
+ * canceled (the cancel sets status itself, see cancel-message.ts).
+ */
+export async function applyStatusEvents(db: Knex, events: readonly StatusEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const values = events.map((e) => ({
+    id: e.id, tenant_id: e.tenantId, status: e.status, version: e.version, attempts: e.deliveryAttempts, last_attempted_at: e.lastAttemptedAt, at: e.at,
+  }));
+  const result = await db.raw<{ rowCount: number }>(
+    `UPDATE messages m SET status = v.status, status_version = v.version, delivery_attempts = v.attempts,
+            last_attempted_at = coalesce(v.last_attempted_at, m.last_attempted_at), status_updated_at = v.at
+       FROM (SELECT DISTINCT ON (id) * FROM jsonb_to_recordset(CAST(? AS jsonb))
+               AS x(id uuid, tenant_id uuid, status text, version bigint, attempts int, last_attempted_at timestamptz, at timestamptz)
+             ORDER BY id, version DESC) v
+      WHERE m.id = v.id AND (v.tenant_id IS NULL OR m.tenant_id = v.tenant_id) AND m.status_version < v.version AND m.canceled_at IS NULL`,
+    [JSON.stringify(values)],
+  );
+  return result.rowCount;
+}
+
+export interface StatusProjectionDeps {
+  kafka: Kafka;
+  db: Knex;
+  topics: Topics;
+  topicPrefix: string;
+  logger: Logger;
+}
+
+export interface StatusProjection {
+  /** Joins the group in the background, retrying until it has joined or stop() is called. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const RETRY_JOIN_MS = 5_000;
+
+/**
+ * The router's consumer of the status topic (group `router.status`, shared by every router
+ * process). A batch is committed only after its statement commits (at-least-once; the version makes
+ * it idempotent). A malformed event is logged and skipped: it could only leave one listing row's
+ * status stale, and GET /v1/messages/:id reads the status live from delivery-service anyway.
+ */
+export function createStatusProjection(deps: StatusProjectionDeps): StatusProjection {
+  let consumer: Consumer | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | null = null;
+
+  async function run(): Promise<void> {
+    const c = deps.kafka.consumer({ groupId: routerStatusGroupId(deps.topicPrefix), allowAutoTopicCreation: true, maxWaitTimeInMs: 500 });
+    consumer = c;
+    await c.connect();
+    await c.subscribe({ topics: [deps.topics.status], fromBeginning: true });
+    await c.run({
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        const events: StatusEvent[] = [];
+        for (const m of batch.messages) {
+          const event = parseStatusEvent(m.value?.toString('utf8') ?? '');
+          if (event) events.push(event);
+          else deps.logger.warn('malformed status event skipped', { topic: batch.topic, partition: batch.partition, offset: m.offset });
+        }
+        await applyStatusEvents(deps.db, events);
+        const last = batch.messages.at(-1);
+        if (last) resolveOffset(last.offset);
+        await heartbeat();
+      },
+    });
+  }
+
+  function attempt(): void {
+    if (stopped) return;
+    run().catch((err: unknown) => {
+      deps.logger.warn('status projection could not join its group; retrying', { error: (err as Error).message, retryInMs: RETRY_JOIN_MS });
+      const failed = consumer;
+      consumer = null;
+      void failed?.disconnect().catch(() => undefined);
+      retry = setTimeout(attempt, RETRY_JOIN_MS);
+      retry.unref();
+    });
+  }
+
+  return {
+    start() {
+      if (consumer || retry) return;
+      stopped = false;
+      attempt();
+    },
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      retry = null;
+      const c = consumer;
+      consumer = null;
+      await c?.disconnect().catch(() => undefined);
+    },
+  };
+}
