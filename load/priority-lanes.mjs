@@ -6,7 +6,10 @@
 // (router messages.created_at → delivery attempts.finished_at, both from PostgreSQL) next to the
 // LOW backlog's own drain, as a markdown block for docs/performance.md.
 //
-//   node --import tsx load/priority-lanes.mjs [--low 5000] [--high 50] [--channel sms]
+//   node --import tsx load/priority-lanes.mjs [--low 5000] [--high 50] [--channel sms] [--drain-seconds 300]
+//
+// After the last HIGH message is sent it waits at most --drain-seconds for the LOW backlog and
+// reports the LOW messages sent by then.
 //
 // The per-API-key and per-recipient limits are off (this measures lanes, not quotas); every message
 // has its own recipient and text. Needs PostgreSQL on 127.0.0.1:5432 and kcat (or KAFKA_BROKERS).
@@ -25,6 +28,7 @@ const { values: opt } = parseArgs({
     low: { type: 'string', default: '5000' },
     high: { type: 'string', default: '50' },
     channel: { type: 'string', default: 'sms' },
+    'drain-seconds': { type: 'string', default: '300' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -92,10 +96,8 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const lowSentWhenHighDone = await sentCount(lowIds);
-  while ((await sentCount(lowIds)) < LOW) {
-    if (Date.now() > deadline) throw new Error('LOW backlog not drained within 10 min');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const drainUntil = Date.now() + Number(opt['drain-seconds']) * 1000;
+  while ((await sentCount(lowIds)) < LOW && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 250));
 
   const latency = async (ids) => (await db.query(
     `SELECT extract(epoch FROM (a.finished_at - m.created_at)) * 1000 AS ms
@@ -114,7 +116,7 @@ ${LOW} LOW messages queued in ${Math.ceil(LOW / BATCH)} batch requests (${f(lowA
 | | count | accept→sent p50 | p95 | max | target |
 | --- | --- | --- | --- | --- | --- |
 | HIGH (sent while LOW drains) | ${high.length} | ${f(pct(high, 50))} | ${f(pct(high, 95))} | ${f(high.at(-1))} | p95 ≤ 1 s: ${pct(high, 95) <= 1000 ? 'met' : 'NOT met'} |
-| LOW backlog | ${low.length} | ${f(pct(low, 50))} | ${f(pct(low, 95))} | ${f(low.at(-1))} | — |
+| LOW backlog (sent${low.length < LOW ? ` within ${opt['drain-seconds']} s after the last HIGH` : ''}) | ${low.length} | ${f(pct(low, 50))} | ${f(pct(low, 95))} | ${f(low.at(-1))} | — |
 
 LOW messages already sent when the last HIGH one was: ${lowSentWhenHighDone} of ${LOW} (the backlog was still draining).
 `);

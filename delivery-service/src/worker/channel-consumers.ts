@@ -50,12 +50,14 @@ export function createChannelConsumers(deps: ChannelConsumersDeps) {
     const topics = lane === 'medium' ? [deps.topics.send(channel), deps.topics.retry(channel)] : [deps.topics.lane(channel, lane)];
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
-      partitionsConsumedConcurrently: deps.partitionsConsumedConcurrently,
+      partitionsConsumedConcurrently: lane === 'low' ? 1 : deps.partitionsConsumedConcurrently,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const items = batch.messages.map((m) => ({ offset: m.offset, key: m.key?.toString('utf8') ?? null, message: m }));
         await runKeyOrderedBatch(items, {
-          concurrency: deps.keyConcurrency,
+          // LOW keeps a quarter of the in-flight records of the other lanes: a backlog then cannot
+          // fill the PostgreSQL pool and the provider's intake that HIGH records need too.
+          concurrency: lane === 'low' ? Math.max(1, Math.floor(deps.keyConcurrency / 4)) : deps.keyConcurrency,
           handle: async ({ message }) => {
             await deps.worker.handle(channel, { topic: batch.topic, value: message.value, headers: headersToRecord(message.headers) }, batch.partition);
           },
