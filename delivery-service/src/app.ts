@@ -122,8 +122,9 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     store,
     async start(): Promise<void> {
       relay.start();
-      if (deps.metrics) observers ??= observe(deps.metrics);
       await consumers.start();
+      // After the groups joined: the lag reader's admin requests stay out of the (re)join.
+      if (deps.metrics) observers ??= observe(deps.metrics);
     },
     /** Stop intake first (consumers), then the relay; the caller closes producer and db. */
     async stop(): Promise<void> {
