@@ -39,12 +39,15 @@ export function routerResponseChecker(): ResponseChecker {
  * responses are not checked until their owners add their paths to router-service/openapi/openapi.yaml
  * and delete the prefix here. Every other response of every router test is checked.
  */
-export const NOT_YET_DOCUMENTED: readonly string[] = ['/console', '/v1/session', '/v1/campaigns', '/v1/providers', '/v1/suppressions'];
+export const NOT_YET_DOCUMENTED: readonly string[] = ['/console', '/v1/session', '/v1/campaigns', '/v1/providers', '/v1/suppressions', '/v1/dead-letters', '/v1/webhooks', '/graphql'];
+/** Operations on a documented path that are not in the document yet (method + path). */
+const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages'];
 /** The problem codes only those routes answer (openapi-document.test.ts wants every other code in the document). */
 export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
 
-function awaitingDocumentation(url: string): boolean {
+function awaitingDocumentation(url: string, method = 'GET'): boolean {
   const path = url.split('?')[0]!.toLowerCase();
+  if (NOT_YET_DOCUMENTED_OPS.includes(`${method.toUpperCase()} ${path}`)) return true;
   return NOT_YET_DOCUMENTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
@@ -56,7 +59,7 @@ export function assertDocumented(sample: ResponseSample): void {
 /** fetch whose every response is checked against the router's OpenAPI document (throws on drift). */
 export const apiFetch: typeof fetch = (input, init) => {
   const url = input instanceof Request ? input.url : String(input);
-  return awaitingDocumentation(new URL(url).pathname) ? fetch(input, init) : checkedFetch(routerResponseChecker())(input, init);
+  return awaitingDocumentation(new URL(url).pathname, init?.method ?? (input instanceof Request ? input.method : 'GET')) ? fetch(input, init) : checkedFetch(routerResponseChecker())(input, init);
 };
 
 const stacks = new WeakMap<TestContext, Array<() => unknown>>();
@@ -126,7 +129,7 @@ export async function startRouter(
   // it writes, whoever asked, is checked against the OpenAPI document; a mismatch fails the test.
   const undocumented: string[] = [];
   const checked = tapResponses(service.app, (sample) => {
-    if (!awaitingDocumentation(sample.url)) undocumented.push(...routerResponseChecker().check(sample));
+    if (!awaitingDocumentation(new URL(sample.url, 'http://x').pathname, sample.method)) undocumented.push(...routerResponseChecker().check(sample));
   });
   const server = createHttpServer(checked, loadConfig({ KAFKA_BROKERS: 'unused:9092' }).http, logger).listen(0);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
