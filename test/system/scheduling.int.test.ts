@@ -110,7 +110,7 @@ test('cancel vs delivery through the API: canceled with no provider call, or 409
     for (let attempt = 1; ; attempt++) {
       res = await fetch(`${system.urls.router}/v1/messages/${accepted.body.id}/cancel`, { method: 'POST', headers: auth() });
       body = (await res.json()) as { status: string; code?: string };
-      if (res.status !== 503 || attempt === 5) break;
+      if (res.status !== 503 || attempt === 20) break;
       await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 1) * 1000));
     }
     if (res.status === 200) {
