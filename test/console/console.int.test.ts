@@ -110,7 +110,7 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByRole('link', { name: 'API keys' }).click();
   await page.getByLabel('Name (optional)').fill('console test key');
   await page.getByRole('button', { name: 'Create key' }).click();
-  const shown = await page.getByLabel('Key').inputValue();
+  const shown = await page.getByLabel('Key', { exact: true }).inputValue();
   assert.match(shown, /^ca_live_/);
   await page.getByRole('cell', { name: 'console test key', exact: true }).waitFor();
   await shot(page, 'api-keys');
@@ -132,7 +132,7 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   // No parameters yet: the preview shows the API's TEMPLATE_PARAMS_MISSING list per channel.
   const emailPreview = page.getByRole('article', { name: 'Email preview' });
   const smsPreview = page.getByRole('article', { name: 'SMS preview' });
-  await emailPreview.getByRole('alert').filter({ hasText: 'Missing parameters: firstName, orderId' }).waitFor();
+  await emailPreview.getByRole('alert').filter({ hasText: 'Missing parameters: orderId, firstName' }).waitFor();
   await smsPreview.getByRole('alert').filter({ hasText: 'Missing parameters: orderId' }).waitFor();
   await page.getByLabel('Sample parameters (JSON)').fill('{"orderId": "A-17", "firstName": "Ann"');
   await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).waitFor();
@@ -209,8 +209,10 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'fits 390 px');
   await shot(page, 'campaigns-phone');
   await page.goto(`${base}/console/#/templates/edit/ORDER_SHIPPED`);
+  await page.getByLabel('Sample parameters (JSON)').fill('{"orderId": "A-17", "firstName": "Ann"}');
   await page.getByTestId('preview-email-text').waitFor();
   assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'the template page fits 390 px');
+  await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.reload();
   await page.getByRole('link', { name: 'Spring sale' }).waitFor();
