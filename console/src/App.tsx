@@ -5,6 +5,7 @@ import { Keys } from './pages/Keys';
 import { Campaigns } from './pages/Campaigns';
 import { NewCampaign } from './pages/NewCampaign';
 import { CampaignDetail } from './pages/CampaignDetail';
+import { TemplateEditor, Templates } from './pages/Templates';
 
 function useHashRoute(): string {
   const [route, setRoute] = useState(() => window.location.hash.slice(1) || '/campaigns');
@@ -39,8 +40,12 @@ export function App() {
   if (session === null) return <SignIn onSignedIn={signedIn} />;
 
   const campaign = /^\/campaigns\/([0-9a-f-]{36})$/.exec(route)?.[1];
+  const template = /^\/templates\/edit\/([A-Za-z0-9._-]{1,128})$/.exec(route)?.[1];
   let page;
   if (route === '/keys') page = <Keys />;
+  else if (route === '/templates') page = <Templates />;
+  else if (route === '/templates/new') page = <TemplateEditor key="new" id={null} />;
+  else if (template) page = <TemplateEditor key={template} id={template} />;
   else if (route === '/campaigns/new') page = <NewCampaign />;
   else if (campaign) page = <CampaignDetail id={campaign} />;
   else page = <Campaigns />;
@@ -53,6 +58,7 @@ export function App() {
         <span className="brand">Merchant console</span>
         <nav aria-label="Main">
           <a href="#/campaigns" aria-current={current('/campaigns')}>Campaigns</a>
+          <a href="#/templates" aria-current={current('/templates')}>Templates</a>
           <a href="#/keys" aria-current={current('/keys')}>API keys</a>
         </nav>
         <span className="who">

@@ -9,6 +9,8 @@ export interface Problem {
   title: string;
   detail?: string;
   errors?: Array<{ field: string; message: string }>;
+  /** TEMPLATE_PARAMS_MISSING: every parameter the template uses that the params lack. */
+  missing?: string[];
 }
 
 export class ApiError extends Error {
@@ -37,7 +39,7 @@ export async function api<T>(method: string, path: string, body?: unknown, conte
   const parsed: unknown = text ? JSON.parse(text) : {};
   if (!res.ok) {
     const p = parsed as Partial<Problem>;
-    throw new ApiError({ status: res.status, code: p.code ?? 'ERROR', title: p.title ?? res.statusText, detail: p.detail, errors: p.errors });
+    throw new ApiError({ status: res.status, code: p.code ?? 'ERROR', title: p.title ?? res.statusText, detail: p.detail, errors: p.errors, missing: p.missing });
   }
   return parsed as T;
 }
@@ -98,6 +100,35 @@ export interface CampaignMessage {
   messageId: string | null;
   traceId: string | null;
   links: { message: string | null; trace: string | null; kibana: string | null };
+}
+
+export type Channel = 'email' | 'sms' | 'whatsapp' | 'push';
+
+export interface ChannelVariant {
+  subject?: string;
+  text: string;
+  html?: string;
+}
+
+export interface Template {
+  templateId: string;
+  version: number;
+  category: string;
+  defaultLocale: string;
+  variants: Record<string, Partial<Record<Channel, ChannelVariant>>>;
+  rateLimit: unknown;
+  createdAt: string;
+}
+
+export interface TemplatePreview {
+  templateId: string;
+  version: number;
+  channel: Channel;
+  locale: string;
+  subject: string | null;
+  text: string;
+  html: string | null;
+  sms: { encoding: string; segments: number; units: number } | null;
 }
 
 export function describe(err: unknown): string {

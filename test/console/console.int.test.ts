@@ -13,8 +13,10 @@ import { startSystem, waitFor } from '@ca/testing';
  * and read the report, start it and watch the counts reach 48 sent without reloading, open a
  * message's trace; a second merchant sees none of it.
  *
- * Not covered because it does not exist yet on this branch: the Templates page (the template API is
- * another issue's work); campaigns carry their own text with {{placeholders}} meanwhile.
+ * Templates: create one with an email and an SMS variant, see the server's preview of each from
+ * sample parameters (and the missing-parameter problem before they are given), save a second version
+ * and open the first from the version history. Campaigns still carry their own text with
+ * {{placeholders}}.
  *
  * CONSOLE_SCREENSHOTS=<dir> saves the main pages as PNG there (docs/console holds the committed ones).
  */
@@ -69,7 +71,7 @@ async function signIn(page: Page, base: string, email: string, password: string,
   await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
 }
 
-test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48 sent, trace, isolation', { timeout: 300_000 }, async (t) => {
+test('merchant console in Chromium: sign in, keys, template preview, CSV report, live counts to 48 sent, trace, isolation', { timeout: 300_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
   const system = await startSystem({ database: 'comm_aggregator_console' });
   t.after(() => system.stop());
@@ -108,13 +110,53 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
   await page.getByRole('link', { name: 'API keys' }).click();
   await page.getByLabel('Name (optional)').fill('console test key');
   await page.getByRole('button', { name: 'Create key' }).click();
-  const shown = await page.getByLabel('Key').inputValue();
+  const shown = await page.getByLabel('Key', { exact: true }).inputValue();
   assert.match(shown, /^ca_live_/);
   await page.getByRole('cell', { name: 'console test key', exact: true }).waitFor();
   await shot(page, 'api-keys');
   await page.getByRole('button', { name: 'I have stored it' }).click();
   assert.equal(await page.getByLabel('Key', { exact: true }).count(), 0, 'the secret is not shown again');
   const acmeKeyPrefix = shown.slice(0, 16);
+
+  // Templates: create (email + SMS), preview from sample parameters via POST …/preview, versions.
+  await page.getByRole('link', { name: 'Templates', exact: true }).click();
+  await page.getByText('No templates yet.').waitFor();
+  await page.getByRole('link', { name: 'New template' }).click();
+  await page.getByLabel('Template ID').fill('ORDER_SHIPPED');
+  await page.getByLabel('Email subject').fill('Order {{ orderId }} shipped');
+  await page.getByLabel('Email text').fill('Hi {{ firstName }}, your order {{ orderId }} is on its way.');
+  await page.getByRole('checkbox', { name: 'SMS' }).check();
+  await page.getByLabel('SMS text').fill('Order {{ orderId }} shipped.');
+  await page.getByRole('button', { name: 'Create template' }).click();
+  await page.getByRole('heading', { name: 'Template ORDER_SHIPPED' }).waitFor();
+  // No parameters yet: the preview shows the API's TEMPLATE_PARAMS_MISSING list per channel.
+  const emailPreview = page.getByRole('article', { name: 'Email preview' });
+  const smsPreview = page.getByRole('article', { name: 'SMS preview' });
+  await emailPreview.getByRole('alert').filter({ hasText: 'Missing parameters: orderId, firstName' }).waitFor();
+  await smsPreview.getByRole('alert').filter({ hasText: 'Missing parameters: orderId' }).waitFor();
+  await page.getByLabel('Sample parameters (JSON)').fill('{"orderId": "A-17", "firstName": "Ann"');
+  await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).waitFor();
+  await page.getByLabel('Sample parameters (JSON)').fill('{"orderId": "A-17", "firstName": "Ann"}');
+  await page.getByTestId('preview-email-text').filter({ hasText: 'Hi Ann, your order A-17 is on its way.' }).waitFor();
+  assert.equal(await page.getByTestId('preview-email-subject').textContent(), 'Order A-17 shipped');
+  assert.equal(await page.getByTestId('preview-sms-text').textContent(), 'Order A-17 shipped.');
+  await smsPreview.getByText('GSM-7, 1 segment(s)').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0, 'no problem shown once the parameters are complete');
+  // A second version; the history lists both and opens the first again.
+  await page.getByLabel('SMS text').fill('Your order {{ orderId }} has shipped.');
+  await page.getByRole('button', { name: 'Save new version' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved version 2.' }).waitFor();
+  await page.getByTestId('preview-sms-text').filter({ hasText: 'Your order A-17 has shipped.' }).waitFor();
+  const versions = page.getByRole('table', { name: 'Version history' }).locator('tbody tr');
+  await waitFor('two versions listed', async () => (await versions.count()) === 2, 30_000, 100);
+  await shot(page, 'templates');
+  await page.getByRole('button', { name: 'Open version 1' }).click();
+  await page.getByRole('heading', { name: 'Preview of version 1' }).waitFor();
+  assert.equal(await page.getByLabel('SMS text').inputValue(), 'Order {{ orderId }} shipped.');
+  await page.getByTestId('preview-sms-text').filter({ hasText: /^Order A-17 shipped\.$/ }).waitFor();
+  await page.getByRole('link', { name: 'Templates', exact: true }).click();
+  await page.getByRole('link', { name: 'ORDER_SHIPPED' }).waitFor();
+  assert.equal(await page.getByRole('table').locator('tbody tr td').nth(1).textContent(), '2', 'the list shows the latest version');
 
   // New campaign: draft → CSV with 2 bad rows of 50 → report.
   await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
@@ -166,6 +208,11 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
   await page.getByRole('link', { name: 'Spring sale' }).waitFor();
   assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'fits 390 px');
   await shot(page, 'campaigns-phone');
+  await page.goto(`${base}/console/#/templates/edit/ORDER_SHIPPED`);
+  await page.getByLabel('Sample parameters (JSON)').fill('{"orderId": "A-17", "firstName": "Ann"}');
+  await page.getByTestId('preview-email-text').waitFor();
+  assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'the template page fits 390 px');
+  await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.reload();
   await page.getByRole('link', { name: 'Spring sale' }).waitFor();
@@ -186,6 +233,9 @@ test('merchant console in Chromium: sign in, keys, CSV report, live counts to 48
   await pageB.goto(`${base}/console/#/keys`);
   await pageB.getByRole('table', { name: 'Keys of this merchant' }).waitFor();
   assert.equal((await pageB.content()).includes(acmeKeyPrefix), false, "A's key is not listed for B");
+  await pageB.getByRole('link', { name: 'Templates', exact: true }).click();
+  await pageB.getByText('No templates yet.').waitFor();
+  assert.equal(await pageB.evaluate(async () => (await fetch('/v1/templates/ORDER_SHIPPED')).status), 404);
 
   // Sign-out ends the session: the API answers 401 with the old cookie.
   await page.getByRole('button', { name: 'Sign out' }).click();
