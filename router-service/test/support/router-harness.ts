@@ -41,7 +41,7 @@ export function routerResponseChecker(): ResponseChecker {
  */
 export const NOT_YET_DOCUMENTED: readonly string[] = ['/console', '/v1/session', '/v1/campaigns', '/v1/providers', '/v1/suppressions', '/v1/dead-letters', '/v1/webhooks', '/graphql'];
 /** Operations on a documented path that are not in the document yet (method + path). */
-const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages'];
+const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages', 'HEAD /v1/messages'];
 /** The problem codes only those routes answer (openapi-document.test.ts wants every other code in the document). */
 export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
 
