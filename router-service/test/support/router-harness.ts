@@ -46,7 +46,7 @@ const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages', 'HEAD /v1
 export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
 
 function awaitingDocumentation(url: string, method = 'GET'): boolean {
-  const path = url.split('?')[0]!.toLowerCase();
+  const path = url.split('?')[0]!.toLowerCase().replace(/(.)\/+$/, '$1'); // express routes /v1/messages/ as /v1/messages
   if (NOT_YET_DOCUMENTED_OPS.includes(`${method.toUpperCase()} ${path}`)) return true;
   return NOT_YET_DOCUMENTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
