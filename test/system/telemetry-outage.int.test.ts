@@ -102,7 +102,9 @@ test('a logging-service outage loses no spans: every trace sent meanwhile arrive
   }, 120_000, 1_000);
   // Session set-up (`SET search_path` on a freshly pooled connection) joins whichever trace opened
   // the connection, so it is not part of every message's shape.
-  const shape = new Set(baseline.filter((s) => !/^pg\.(connect|query:SET)\b/.test(s.name)).map((s) => `${s.service}/${s.name}`));
+  // pg spans are left out of the shape as well: delivery batches claims, outcomes and outbox deletes
+  // across messages, so such a statement's span joins the trace of whichever message opened the batch.
+  const shape = new Set(baseline.filter((s) => !/^pg\./.test(s.name)).map((s) => `${s.service}/${s.name}`));
   assert.deepEqual(missing(baseline, base.clientSpanId, shape), [], 'the baseline trace is whole');
   const perService = Object.fromEntries(['router-service', 'delivery-service'].map((svc) => [svc, baseline.filter((s) => s.service === svc).length]));
   t.diagnostic(`spans per message: ${baseline.length} (${JSON.stringify(perService)}); 60 s at 10/s = 600 messages → ${600 * Math.max(...Object.values(perService))} spans buffered in the busiest process`);
