@@ -2,6 +2,25 @@ import type { Knex } from 'knex';
 import { createOutboxTable } from '@ca/outbox';
 import { listMigrations } from '@ca/postgres';
 
+/** The simulated provider's call and effect ledgers: delivery's 001_init and provider-sim's 001_sim create the same two tables. */
+export async function createSimTables(db: Knex): Promise<void> {
+    await db.schema.createTable('sim_provider_calls', (t) => {
+      t.bigIncrements('id');
+      t.text('idempotency_key').notNullable().index();
+      t.text('channel').notNullable();
+      t.integer('call_number').notNullable();
+      t.text('outcome').notNullable();
+      t.timestamp('at', { useTz: true }).notNullable();
+    });
+    await db.schema.createTable('sim_provider_effects', (t) => {
+      t.text('idempotency_key').primary();
+      t.text('channel').notNullable();
+      t.text('provider_message_id').notNullable();
+      t.text('recipient_masked').notNullable();
+      t.timestamp('at', { useTz: true }).notNullable();
+    });
+}
+
 /**
  * delivery-service's tables, in its own schema. Versioned: add a new entry, never edit one that
  * has shipped. The sim_provider_* tables stand in for the simulated provider's own database: they
@@ -59,21 +78,7 @@ const init = {
       t.timestamp('called_at', { useTz: true }).notNullable();
       t.timestamp('delivered_at', { useTz: true });
     });
-    await db.schema.createTable('sim_provider_calls', (t) => {
-      t.bigIncrements('id');
-      t.text('idempotency_key').notNullable().index();
-      t.text('channel').notNullable();
-      t.integer('call_number').notNullable();
-      t.text('outcome').notNullable();
-      t.timestamp('at', { useTz: true }).notNullable();
-    });
-    await db.schema.createTable('sim_provider_effects', (t) => {
-      t.text('idempotency_key').primary();
-      t.text('channel').notNullable();
-      t.text('provider_message_id').notNullable();
-      t.text('recipient_masked').notNullable();
-      t.timestamp('at', { useTz: true }).notNullable();
-    });
+    await createSimTables(db);
   },
   async down(db: Knex) {
     for (const table of ['sim_provider_effects', 'sim_provider_calls', 'delivery_ledger', 'attempts', 'messages']) {

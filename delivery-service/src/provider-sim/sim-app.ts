@@ -4,6 +4,7 @@ import { CHANNELS, type Channel } from '@ca/contracts';
 import { createServiceApp, healthRouter, HttpProblem, sealServiceApp } from '@ca/http';
 import { listMigrations, type Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
+import { createSimTables } from '../db/migrations';
 import { createSimulatedProvider } from '../providers/simulated-provider';
 
 export interface ProviderSimDeps {
@@ -76,21 +77,7 @@ export function buildProviderSim(deps: ProviderSimDeps) {
 export const providerSimMigrations = listMigrations([{
   name: '001_sim',
   async up(db: Knex) {
-    await db.schema.createTable('sim_provider_calls', (t) => {
-      t.bigIncrements('id');
-      t.text('idempotency_key').notNullable().index();
-      t.text('channel').notNullable();
-      t.integer('call_number').notNullable();
-      t.text('outcome').notNullable();
-      t.timestamp('at', { useTz: true }).notNullable();
-    });
-    await db.schema.createTable('sim_provider_effects', (t) => {
-      t.text('idempotency_key').primary();
-      t.text('channel').notNullable();
-      t.text('provider_message_id').notNullable();
-      t.text('recipient_masked').notNullable();
-      t.timestamp('at', { useTz: true }).notNullable();
-    });
+    await createSimTables(db);
   },
   async down(db: Knex) {
     await db.schema.dropTableIfExists('sim_provider_effects');
