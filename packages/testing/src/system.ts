@@ -61,7 +61,9 @@ export async function startSystem(opts: SystemOptions) {
     ...opts.env,
   };
   const launch = () => {
-    const started = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: halt() can then reach every service even if start-all is gone,
+    // so no service outlives the test (an orphan holding the output pipe keeps the test process alive).
+    const started = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (opts.echo) process.stdout.write(chunk);
@@ -72,12 +74,18 @@ export async function startSystem(opts: SystemOptions) {
   };
   let child = launch();
 
-  /** SIGTERM (graceful shutdown of every service), SIGKILL after 20 s. */
+  /** SIGTERM to start-all (graceful shutdown of every service), then SIGKILL to its whole process group. */
   const halt = async () => {
-    if (child.exitCode === null) {
+    const running = child.exitCode === null && child.signalCode === null;
+    if (running) {
       child.kill('SIGTERM');
-      await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 20_000).unref(); });
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 30_000).unref(); });
+    }
+    // Whatever is left of the group (a service start-all could not stop in time) goes now.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* the group is already gone */
     }
   };
   const stop = async () => {
