@@ -136,6 +136,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   app.use('/graphql', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }), graphqlRouter({
     send: { accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings }, onAccepted: (accepted) => { relay.kick(); metrics.recordAccepted(accepted); } },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock }, logger, bodyLimit: settings.bodyLimit, limits: settings.graphqlLimits,
+    cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
   }));
   app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
   app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));

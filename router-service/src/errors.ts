@@ -240,7 +240,8 @@ export class CampaignNotFound extends HttpProblem {
 /** The campaign's status does not allow this (upload to a started campaign, cancel a finished one). */
 export class CampaignStateConflict extends HttpProblem {
   constructor(status: string, action: string) {
-    super(409, 'CAMPAIGN_STATE_CONFLICT', 'Not possible in this campaign status', `A ${status} campaign cannot ${action}`, { status });
+    // Not `status`: in a problem that member is the HTTP status (RFC 9457 §3.1.2).
+    super(409, 'CAMPAIGN_STATE_CONFLICT', 'Not possible in this campaign status', `A ${status} campaign cannot ${action}`, { campaignStatus: status });
   }
 }
 

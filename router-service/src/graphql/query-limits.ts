@@ -17,16 +17,19 @@ const report = (code: string) => (context: ValidationContext | null, error: Grap
   context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } }));
 };
 
+const SENDS = new Set(['sendMessage', 'sendNotification']);
+
 /**
- * A mutation document may select sendMessage once: the per-key API rate limit charges one token per
- * HTTP request, so aliases (`a: sendMessage … b: sendMessage …`) must not send many for one token.
+ * A mutation document may send once (sendMessage or sendNotification): the per-key API rate limit
+ * charges one token per HTTP request, so aliases (`a: sendMessage … b: sendMessage …`) must not send
+ * many for one token. A fragment at the root counts as a send (it may hide one).
  */
 const oneSendPerRequest: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (node.operation !== 'mutation') return;
-    const sends = node.selectionSet.selections.filter((s) => s.kind !== Kind.FIELD || s.name.value === 'sendMessage');
+    const sends = node.selectionSet.selections.filter((s) => s.kind !== Kind.FIELD || SENDS.has(s.name.value));
     if (sends.length > 1) {
-      context.reportError(new GraphQLError('A request may send one message: use one sendMessage field per request (no aliases or fragments repeating it)', {
+      context.reportError(new GraphQLError('A request may send one message: use one sendMessage or sendNotification field per request (no aliases or fragments repeating it)', {
         nodes: [node], extensions: { code: GRAPHQL_CODES.oneSendPerRequest },
       }));
     }

@@ -3,10 +3,13 @@ import type { Logger } from '@ca/telemetry';
 import type { Principal } from '../auth/key-store';
 import type { Scope } from '../auth/api-key';
 import { InsufficientScope, ValidationFailed, type FieldError } from '../errors';
+import { cancelMessage, type CancelDeps } from '../messages/cancel-message';
 import { listMessages, parseMessageQuery } from '../messages/message-query';
 import { readMessageView, type StatusDeps } from '../messages/message-status';
 import { UUID } from '../messages/messages-router';
 import { sendMessage, type SendDeps } from '../messages/send-message';
+import type { NotificationDeps } from '../notifications/accept-notification';
+import { sendNotification } from '../notifications/send-notification';
 import { fromEnum, toEnum } from './schema';
 import { toGraphQLError } from './graphql-errors';
 
@@ -18,8 +21,10 @@ export type GraphqlContext = {
 };
 
 export interface ResolverDeps {
-  send: SendDeps;
+  /** The accept deps carry the per-user limit defaults, so sendNotification shares them. */
+  send: SendDeps & { accept: NotificationDeps };
   status: StatusDeps;
+  cancel: CancelDeps;
   logger: Logger;
 }
 
@@ -54,6 +59,12 @@ function messageNode(m: MessageView | MessageListItem) {
   };
 }
 
+function uuidArg(raw: unknown): string {
+  const id = String(raw);
+  if (!UUID.test(id)) throw new ValidationFailed([{ field: 'id', message: '"id" must be a valid UUID', type: 'string.guid' }]);
+  return id.toLowerCase();
+}
+
 /** REST query parameter names → GraphQL argument paths, so VALIDATION_FAILED names what the caller sent. */
 const ARG_OF: Record<string, string> = { limit: 'first', cursor: 'after' };
 
@@ -79,11 +90,24 @@ export function rootResolvers(deps: ResolverDeps): Record<string, Resolver> {
       return { id, status: toEnum(status), traceId, traceUrl: links.trace, replayed: accepted.replayed };
     }),
 
+    sendNotification: guarded(async (args, ctx) => {
+      requireScope(ctx, 'send');
+      const key = typeof args.idempotencyKey === 'string' ? args.idempotencyKey : ctx.idempotencyKeyHeader;
+      // NotificationType and Priority are already the seed's upper-case values.
+      const accepted = await sendNotification(deps.send, restShape(args.input as Args, []), key, ctx.traceId, ctx.principal.tenantId);
+      const { id, status, traceId, links, deferredUntil } = accepted.body;
+      return { notificationId: id, status: toEnum(status), traceId, traceUrl: links.trace, deferredUntil: deferredUntil ?? null, replayed: accepted.replayed };
+    }),
+
+    cancelMessage: guarded(async (args, ctx) => {
+      requireScope(ctx, 'send');
+      const canceled = await cancelMessage(deps.cancel, uuidArg(args.id), ctx.principal.tenantId);
+      return { ...canceled, status: toEnum(canceled.status) };
+    }),
+
     message: guarded(async (args, ctx) => {
       requireScope(ctx, 'read');
-      const id = String(args.id);
-      if (!UUID.test(id)) throw new ValidationFailed([{ field: 'id', message: '"id" must be a valid UUID', type: 'string.guid' }]);
-      return messageNode(await readMessageView(deps.status, id.toLowerCase(), ctx.principal.tenantId));
+      return messageNode(await readMessageView(deps.status, uuidArg(args.id), ctx.principal.tenantId));
     }),
 
     messages: guarded(async (args, ctx) => {

@@ -1,5 +1,6 @@
 import { buildSchema, type GraphQLSchema } from 'graphql';
 import { ATTEMPT_OUTCOMES, CHANNELS, MESSAGE_STATUSES, PRIORITIES } from '@ca/contracts';
+import { NOTIFICATION_TYPES } from '../notifications/notification-schema';
 
 /** REST's lower-case values as GraphQL enum names (EMAIL, DEAD_LETTERED): one list, so the two APIs never drift. */
 export const toEnum = (value: string): string => value.toUpperCase();
@@ -7,8 +8,9 @@ export const fromEnum = (value: string): string => value.toLowerCase();
 const enumOf = (values: readonly string[]) => values.map(toEnum).join(' ');
 
 /**
- * The GraphQL schema: the same resources as REST (POST /v1/messages, GET /v1/messages/:id,
- * GET /v1/messages), the same validation and the same error codes (extensions.code).
+ * The GraphQL schema: the same resources as REST (POST /v1/messages, POST /v1/notifications,
+ * GET /v1/messages/:id, GET /v1/messages, POST /v1/messages/:id/cancel), the same validation and the
+ * same error codes (extensions.code).
  */
 export const SDL = /* GraphQL */ `
 """Delivery channel."""
@@ -17,8 +19,10 @@ enum Priority { ${enumOf(PRIORITIES)} }
 """Delivery status (as GET /v1/messages/:id)."""
 enum MessageStatus { ${enumOf(MESSAGE_STATUSES)} }
 enum AttemptOutcome { ${enumOf(ATTEMPT_OUTCOMES)} }
+"""The seed's notification types (the channel of a notification)."""
+enum NotificationType { ${NOTIFICATION_TYPES.join(' ')} }
 
-"""A JSON object of string, number or boolean values (a message's metadata)."""
+"""A JSON object: a message's metadata (string, number or boolean values), a notification's templateParams."""
 scalar JSONObject
 
 """One provider call."""
@@ -102,6 +106,33 @@ type SendMessagePayload {
   replayed: Boolean!
 }
 
+"""The body of POST /v1/notifications (the seed's request): the user's address and locale, the template rendered strictly."""
+input SendNotificationInput {
+  userId: String!
+  type: NotificationType!
+  templateId: String!
+  templateParams: JSONObject
+  priority: Priority
+  correlationId: String
+}
+
+"""The 202 of POST /v1/notifications; deferredUntil when a per-user limit (policy defer) scheduled it."""
+type SendNotificationPayload {
+  notificationId: ID!
+  status: MessageStatus!
+  traceId: String!
+  traceUrl: String
+  deferredUntil: String
+  replayed: Boolean!
+}
+
+"""The 200 of POST /v1/messages/:id/cancel."""
+type CancelMessagePayload {
+  id: ID!
+  status: MessageStatus!
+  canceledAt: String!
+}
+
 type Query {
   """GET /v1/messages/:id (scope read). Another merchant's id: null with error MESSAGE_NOT_FOUND."""
   message(id: ID!): Message
@@ -115,6 +146,17 @@ type Mutation {
   Idempotency-Key header) as in REST. One sendMessage per request, so the API rate limit counts every send.
   """
   sendMessage(input: SendMessageInput!, idempotencyKey: String): SendMessagePayload!
+  """
+  POST /v1/notifications (scope send): user, template, opt-outs and per-user limits as in REST
+  (USER_RATE_LIMITED, NOTIFICATION_UNDELIVERABLE with reason, TEMPLATE_PARAMS_MISSING with missing).
+  Counts as the request's one send.
+  """
+  sendNotification(input: SendNotificationInput!, idempotencyKey: String): SendNotificationPayload!
+  """
+  POST /v1/messages/:id/cancel (scope send): a message no provider call has touched is canceled (again:
+  the same answer); after one, MESSAGE_NOT_CANCELABLE with messageStatus.
+  """
+  cancelMessage(id: ID!): CancelMessagePayload!
 }
 `;
 

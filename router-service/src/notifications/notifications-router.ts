@@ -1,14 +1,12 @@
 import express, { Router, type Response } from 'express';
 import { HTTP_HEADERS, type MessageView } from '@ca/contracts';
 import { principalOf, requireScope } from '../auth/authenticate';
-import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
-import { IdempotencyKeyInvalid, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { UnsupportedMediaType, ValidationFailed } from '../errors';
 import type { Accepted } from '../messages/accept-message';
 import { readMessageView, type StatusDeps } from '../messages/message-status';
 import { traceOf } from '../tracing/request-trace';
-import { validateWith } from '../validation/validate-with';
-import { acceptNotification, type NotificationDeps } from './accept-notification';
-import { channelOf, notificationSchema, type NotificationRequest } from './notification-schema';
+import type { NotificationDeps } from './accept-notification';
+import { sendNotification } from './send-notification';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -62,12 +60,8 @@ export function notificationsRouter(deps: { accept: NotificationDeps; status: St
 
   router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
-    const rawKey = req.get(HTTP_HEADERS.idempotencyKey);
-    if (rawKey !== undefined && !isValidIdempotencyKey(rawKey)) throw new IdempotencyKeyInvalid();
-    const request = validateWith<NotificationRequest>(notificationSchema, req.body);
-    const accepted = await acceptNotification(deps.accept, request, rawKey, traceOf(res).traceId, principalOf(res).tenantId);
-    if (!accepted.replayed) deps.onAccepted({ channel: channelOf(request.type), tenantId: principalOf(res).tenantId });
-    else res.setHeader('Idempotent-Replayed', 'true');
+    const accepted = await sendNotification(deps, req.body, req.get(HTTP_HEADERS.idempotencyKey), traceOf(res).traceId, principalOf(res).tenantId);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     setUserRateHeaders(res, accepted);
     res.status(accepted.status).location(`/v1/notifications/${accepted.body.id}`).json({ ...accepted.body, notificationId: accepted.body.id });
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { useBroker } from '../support/kafka';
 import { AUTH, countRows, SAMPLES, startRouter, testMerchant } from '../support/router-harness';
+import { ORDER_SHIPPED, USER_42, postTemplate, putUser } from '../notifications/support';
 
 const brokers = useBroker();
 
@@ -34,6 +35,11 @@ const MESSAGE = `query One($id: ID!) { message(id: $id) { id channel to status p
 const MESSAGES = `query Page($filter: MessageFilter, $first: Int, $after: String) {
   messages(filter: $filter, first: $first, after: $after) { edges { cursor node { id channel status } } pageInfo { hasNextPage endCursor } }
 }`;
+
+const NOTIFY = `mutation Notify($input: SendNotificationInput!, $key: String) {
+  sendNotification(input: $input, idempotencyKey: $key) { notificationId status traceId deferredUntil replayed }
+}`;
+const CANCEL = `mutation Cancel($id: ID!) { cancelMessage(id: $id) { id status canceledAt } }`;
 
 const email = { channel: 'EMAIL', to: SAMPLES.email.to, subject: 'Hi', body: 'GraphQL hello' };
 
@@ -184,4 +190,67 @@ test('same auth and API rate limit as REST: 401 without a key, INSUFFICIENT_SCOP
   assert.ok(limited.headers.get('retry-after'));
   assert.ok(limited.headers.get('ratelimit-policy'));
   await limited.body?.cancel();
+});
+
+test('sendNotification takes the POST /v1/notifications path: user, template, strict params, idempotency, undeliverable reasons', async (t) => {
+  const h = await startRouter(t, { brokers: brokers() });
+  assert.equal((await putUser(h.url, 'user-42', USER_42)).status, 201);
+  assert.equal((await postTemplate(h.url, 'ORDER_SHIPPED', ORDER_SHIPPED)).status, 201);
+  const seed = { userId: 'user-42', type: 'SMS', templateId: 'ORDER_SHIPPED', templateParams: { orderId: 'ABC123', itemName: 'Laptop' }, priority: 'HIGH', correlationId: 'order-ABC123' };
+
+  const key = `n-${randomUUID()}`;
+  const sent = await gql(h.url, NOTIFY, { input: seed, key });
+  assert.equal(sent.status, 200, sent.raw);
+  const payload = sent.data?.sendNotification as { notificationId: string; status: string; replayed: boolean; deferredUntil: string | null };
+  assert.equal(payload.status, 'PENDING');
+  assert.equal(payload.replayed, false);
+  assert.equal(payload.deferredUntil, null);
+  const row = await h.db('messages').where({ id: payload.notificationId }).first();
+  assert.deepEqual([row.channel, row.recipient, row.priority, row.user_id, row.template_id, row.body], ['sms', '+14155550100', 'high', 'user-42', 'ORDER_SHIPPED', 'Order ABC123 shipped: Laptop']);
+  assert.equal(await countRows(h.db, 'outbox'), 1);
+
+  const replay = await gql(h.url, NOTIFY, { input: seed }, { ...AUTH, 'idempotency-key': key });
+  assert.deepEqual(replay.data?.sendNotification, { ...payload, replayed: true });
+
+  const missing = await gql(h.url, NOTIFY, { input: { ...seed, templateParams: { orderId: 'X' } } });
+  assert.equal(missing.errors?.[0]?.extensions?.code, 'TEMPLATE_PARAMS_MISSING');
+  assert.equal(missing.errors?.[0]?.extensions?.status, 400);
+  assert.deepEqual(missing.errors?.[0]?.extensions?.missing, ['itemName']);
+  const unknown = await gql(h.url, NOTIFY, { input: { ...seed, userId: 'nobody' } });
+  assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOTIFICATION_UNDELIVERABLE');
+  assert.equal(unknown.errors?.[0]?.extensions?.reason, 'unknown_user');
+  const badType = await gql(h.url, NOTIFY, { input: { ...seed, type: 'FAX' } });
+  assert.equal(badType.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED', 'a variable the schema refuses: nothing runs');
+  assert.equal(badType.data, undefined);
+
+  const readOnly = await testMerchant(h.db, ['read']);
+  assert.equal((await gql(h.url, NOTIFY, { input: seed }, readOnly.headers)).errors?.[0]?.extensions?.code, 'INSUFFICIENT_SCOPE');
+  const both = await gql(h.url, `mutation { sendMessage(input: { channel: EMAIL, to: "a@example.com", subject: "s", body: "1" }) { id }
+    sendNotification(input: { userId: "user-42", type: SMS, templateId: "ORDER_SHIPPED", templateParams: { orderId: "1", itemName: "2" } }) { notificationId } }`);
+  assert.equal(both.status, 400);
+  assert.equal(both.errors?.[0]?.extensions?.code, 'ONE_SEND_PER_REQUEST');
+  assert.equal(await countRows(h.db, 'messages'), 1, 'only the first notification was accepted');
+});
+
+test('cancelMessage cancels a scheduled message (again: the same answer); another merchant\'s id is MESSAGE_NOT_FOUND', async (t) => {
+  const h = await startRouter(t, { brokers: brokers() });
+  const sendAt = new Date(Date.now() + 300_000).toISOString();
+  const sent = await gql(h.url, SEND, { input: { ...email, body: 'later', sendAt } });
+  const { id, status } = sent.data?.sendMessage as { id: string; status: string };
+  assert.equal(status, 'SCHEDULED');
+
+  const canceled = await gql(h.url, CANCEL, { id });
+  assert.deepEqual(canceled.errors, undefined, canceled.raw);
+  const first = canceled.data?.cancelMessage as { id: string; status: string; canceledAt: string };
+  assert.deepEqual([first.id, first.status], [id, 'CANCELED']);
+  assert.equal(await countRows(h.db, 'outbox'), 0, 'the scheduled record never reaches Kafka');
+  assert.deepEqual((await gql(h.url, CANCEL, { id })).data?.cancelMessage, first);
+  const listed = await gql(h.url, MESSAGES, { filter: { status: 'CANCELED' } });
+  assert.deepEqual((listed.data?.messages as { edges: Array<{ node: { id: string } }> }).edges.map((e) => e.node.id), [id]);
+
+  const other = await testMerchant(h.db);
+  const theirs = await gql(h.url, CANCEL, { id }, other.headers);
+  assert.equal(theirs.errors?.[0]?.extensions?.code, 'MESSAGE_NOT_FOUND');
+  assert.equal(theirs.data, null);
+  assert.equal((await gql(h.url, CANCEL, { id: 'nope' })).errors?.[0]?.extensions?.code, 'VALIDATION_FAILED');
 });

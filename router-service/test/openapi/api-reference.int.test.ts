@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROUTER_OPENAPI_FILE } from '../../src/openapi/router-openapi';
 import { useBroker } from '../support/kafka';
-import { apiFetch, routerResponseChecker, startRouter } from '../support/router-harness';
+import { apiFetch, defer, routerResponseChecker, startRouter, testSettings } from '../support/router-harness';
 
 const brokers = useBroker();
 
@@ -55,14 +57,24 @@ test('with HTTPS_ONLY the reference is refused over plain HTTP like the API (403
 });
 
 test('every public operation of the document is routed by the router (none documented that does not exist)', async (t) => {
-  const h = await startRouter(t, { brokers: brokers() });
+  // A console build of its own, so /console/ and its assets answer 200 whether or not console/dist exists.
+  const consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
+  mkdirSync(join(consoleDir, 'assets'));
+  writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><script type="module" src="./assets/index-0.js"></script>');
+  writeFileSync(join(consoleDir, 'assets/index-0.js'), 'export {};');
+  defer(t, () => rmSync(consoleDir, { recursive: true, force: true }));
+  const h = await startRouter(t, { brokers: brokers(), settings: { console: { ...testSettings().console, dir: consoleDir } } });
+  const sample: Record<string, string> = { channel: 'sms', asset: 'docs.js', recipient: '%2B14155550100', userId: 'user-1', templateId: 'T1' };
   // Internal operations (/metrics, /admin/faults) exist only when configured (metrics on, ADMIN_TOKEN).
   for (const op of routerResponseChecker().operations().filter((o) => !o.internal)) {
-    const path = op.path.replace('{id}', '00000000-0000-4000-8000-000000000000').replace('{asset}', 'docs.js');
+    const path = op.path.replace('/console/assets/{asset}', '/console/assets/index-0.js')
+      .replace(/\{(\w+)\}/g, (_m, name: string) => sample[name] ?? '00000000-0000-4000-8000-000000000000');
     // Without a key: a routed /v1 operation is 401 (never 404/405); the others answer for themselves.
-    const res = await fetch(`${h.url}${path}`, { method: op.method, headers: op.method === 'POST' ? { 'content-type': 'application/json' } : {}, body: op.method === 'POST' ? '{}' : undefined });
+    const res = await fetch(`${h.url}${path}`, { method: op.method, redirect: 'manual', headers: op.method === 'POST' ? { 'content-type': 'application/json' } : {}, body: op.method === 'POST' ? '{}' : undefined });
     await res.arrayBuffer();
-    if (path.startsWith('/v1/')) assert.equal(res.status, 401, `${op.method} ${op.path}`);
+    // The console's sign-in is the one /v1 route before authentication (without our Origin: 403 CSRF_REJECTED).
+    if (path === '/v1/session' && op.method === 'POST') assert.equal(res.status, 403, `${op.method} ${op.path}`);
+    else if (path.startsWith('/v1/')) assert.equal(res.status, 401, `${op.method} ${op.path}`);
     else assert.ok(![404, 405].includes(res.status), `${op.method} ${op.path} → ${res.status}`);
   }
 });

@@ -9,6 +9,20 @@ import { call, defer, startRouter, testMerchant } from '../support/router-harnes
 const brokers = useBroker();
 const SERVICE_TOKEN = 'service-token-0123456789';
 
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const NOW = '2030-01-01T00:00:00.000Z';
+
+/** What delivery-service's internal API answers (delivery-service/src/api), in its real shapes. */
+function deliveryAnswer(method: string, path: string): [number, unknown] {
+  const id = /\/dead-letters\/([^/]+)/.exec(path)?.[1] ?? '';
+  if (path.endsWith('/suppressions')) return [200, { items: [{ channel: 'sms', recipient: '+15005550001', reason: 'twilio 400 21211', provider: 'twilio', messageId: null, createdAt: NOW }] }];
+  if (method === 'PUT') return [200, { channel: 'sms', mode: 'ordered', providers: [{ name: 'twilio', kind: 'twilio', weight: 1, settings: { accountSid: `AC${'1'.repeat(32)}`, from: '+15005550006' }, credentialsSet: true, updatedAt: NOW }] }];
+  if (path.endsWith('/providers')) return [200, { routes: [] }];
+  if (path.endsWith('/redrive')) return [202, { id, status: 'retrying', redriven: true, redrives: 1, traceId: TRACE_ID }];
+  if (path.endsWith('/dead-letters')) return [200, { items: [] }];
+  return [200, { id, channel: 'sms', to: '+1500***0001', status: 'dead_lettered', errorMessage: 'twilio 400 21211', deliveryAttempts: 1, redrives: 0, traceId: TRACE_ID, deadLetteredAt: NOW }];
+}
+
 /** A stand-in delivery-service internal API recording what the router forwarded. */
 async function fakeDelivery(t: TestContext) {
   const seen: Array<{ method: string; path: string; body: string; authorization: string | undefined }> = [];
@@ -19,12 +33,13 @@ async function fakeDelivery(t: TestContext) {
       seen.push({ method: req.method ?? '', path: req.url ?? '', body, authorization: req.headers.authorization });
       if (req.method === 'PUT' && body.includes('"bad"')) {
         res.writeHead(400, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ type: 'x', title: 'Invalid provider route', status: 400, code: 'INVALID_PROVIDER_ROUTE', errors: [{ field: 'providers.0.kind', message: 'bad' }] }));
+        res.end(JSON.stringify({ type: 'https://github.com/communication-aggregator/docs/errors#invalid_provider_route', title: 'Invalid provider route', status: 400, code: 'INVALID_PROVIDER_ROUTE', errors: [{ field: 'providers.0.kind', message: 'bad' }] }));
         return;
       }
       if (req.method === 'DELETE') { res.writeHead(204).end(); return; }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ items: [{ channel: 'sms', recipient: '+15005550001', reason: 'twilio 400 21211' }] }));
+      const [status, answer] = deliveryAnswer(req.method ?? '', (req.url ?? '').split('?')[0]!);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -63,7 +78,11 @@ test('/v1/suppressions and /v1/providers forward to delivery-service for the cal
   assert.equal((await call(h.url, 'GET', '/v1/dead-letters?limit=3', reader.headers)).status, 200);
   assert.equal(delivery.seen.at(-1)?.path, `/internal/v1/tenants/${reader.tenantId}/dead-letters?limit=3`);
   assert.equal((await call(h.url, 'POST', `/v1/dead-letters/${id}/redrive`, reader.headers)).status, 403, 'a read key cannot re-drive');
-  await call(h.url, 'POST', `/v1/dead-letters/${id}/redrive`, admin.headers);
+  assert.equal((await call(h.url, 'GET', `/v1/dead-letters/${id}`, reader.headers)).body.status, 'dead_lettered');
+  assert.deepEqual((await call(h.url, 'GET', '/v1/providers', admin.headers)).body, { routes: [] });
+  const redriven = await call(h.url, 'POST', `/v1/dead-letters/${id}/redrive`, admin.headers);
+  assert.equal(redriven.status, 202, 'delivery-service\'s status is relayed');
+  assert.equal(redriven.body.redriven, true);
   assert.deepEqual(delivery.seen.at(-1) && { method: delivery.seen.at(-1)!.method, path: delivery.seen.at(-1)!.path }, { method: 'POST', path: `/internal/v1/tenants/${admin.tenantId}/dead-letters/${id}/redrive` });
 });
 

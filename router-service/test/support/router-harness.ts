@@ -35,15 +35,15 @@ export function routerResponseChecker(): ResponseChecker {
 }
 
 /**
- * Routes that reached main before the OpenAPI document did and are not described in it yet: their
- * responses are not checked until their owners add their paths to router-service/openapi/openapi.yaml
- * and delete the prefix here. Every other response of every router test is checked.
+ * Route prefixes whose responses are not checked against router-service/openapi/openapi.yaml. Empty:
+ * every route the router mounts is documented. `/v1/webhooks` is mounted by a branch in progress
+ * (webhooks and receipts); it documents its paths and deletes the prefix here when it lands.
  */
-export const NOT_YET_DOCUMENTED: readonly string[] = ['/console', '/v1/session', '/v1/campaigns', '/v1/providers', '/v1/suppressions', '/v1/dead-letters', '/v1/webhooks', '/graphql'];
-/** Operations on a documented path that are not in the document yet (method + path). */
-const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages', 'HEAD /v1/messages'];
-/** The problem codes only those routes answer (openapi-document.test.ts wants every other code in the document). */
-export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
+export const NOT_YET_DOCUMENTED: readonly string[] = ['/v1/webhooks'];
+/** Operations on a documented path that are not in the document yet (method + path). Empty. */
+const NOT_YET_DOCUMENTED_OPS: readonly string[] = [];
+/** Problem codes only undocumented routes answer (openapi-document.test.ts wants every other code in the document). Empty. */
+export const NOT_YET_DOCUMENTED_CODES: readonly string[] = [];
 
 function awaitingDocumentation(url: string, method = 'GET'): boolean {
   const path = url.split('?')[0]!.toLowerCase().replace(/(.)\/+$/, '$1'); // express routes /v1/messages/ as /v1/messages
