@@ -174,3 +174,34 @@ export interface CancelRequest {
   traceId: string;
   createdAt: string;
 }
+
+/**
+ * One channel + provider of a merchant's delivery numbers (delivery-service GET
+ * /internal/v1/tenants/:tenantId/delivery-stats): messages by current status since the window's
+ * start, attempts beyond each message's first, and how many were sent in the last minute.
+ */
+export interface DeliveryStatsRow {
+  channel: Channel;
+  provider: string;
+  sent: number;
+  /** failed + dead_lettered */
+  failed: number;
+  retrying: number;
+  pending: number;
+  retries: number;
+  sentRecently: number;
+}
+
+/** router-service GET /v1/dashboard (and each `stats` event of GET /v1/dashboard/events): the live dashboard. */
+export interface DashboardView {
+  /** The window: messages accepted since `since` (`windowMinutes` before `at`). */
+  since: string;
+  at: string;
+  windowMinutes: number;
+  rows: Array<DeliveryStatsRow & {
+    /** sent / (sent + failed), null before anything finished. */
+    successRate: number | null;
+    /** Sent in the last 60 s: the delivery rate, messages per minute. */
+    sentPerMinute: number;
+  }>;
+}
