@@ -32,7 +32,9 @@ function requests(items: Item[], folder = ''): Array<{ name: string; method: str
 // operations the collection has no request for yet. Both lists are debts to pay, not policy.
 const AWAITING_DOCUMENTATION = ['GET {{routerUrl}}/v1/messages', 'POST {{routerUrl}}/graphql'];
 const NOT_YET_IN_COLLECTION = new Set(['GET /v1/templates', 'GET /v1/templates/{templateId}', 'POST /v1/templates/{templateId}',
-  'GET /v1/rate-policies/user', 'PUT /v1/rate-policies/user', 'DELETE /v1/rate-policies/user']);
+  'GET /v1/rate-policies/user', 'PUT /v1/rate-policies/user', 'DELETE /v1/rate-policies/user',
+  // Not a debt: a server-sent event stream never ends, so newman cannot run it (GET /v1/dashboard is its snapshot).
+  'GET /v1/dashboard/events']);
 
 const all = requests((JSON.parse(readFileSync(COLLECTION, 'utf8')) as { item: Item[] }).item);
 
