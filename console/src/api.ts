@@ -138,3 +138,22 @@ export function describe(err: unknown): string {
   }
   return (err as Error).message ?? String(err);
 }
+
+/** GET /v1/dashboard and each `stats` event of /v1/dashboard/events. */
+export interface Dashboard {
+  since: string;
+  at: string;
+  windowMinutes: number;
+  rows: Array<{
+    channel: string;
+    provider: string;
+    sent: number;
+    failed: number;
+    retrying: number;
+    pending: number;
+    retries: number;
+    sentRecently: number;
+    successRate: number | null;
+    sentPerMinute: number;
+  }>;
+}
