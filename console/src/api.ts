@@ -117,6 +117,8 @@ export interface Template {
   defaultLocale: string;
   variants: Record<string, Partial<Record<Channel, ChannelVariant>>>;
   rateLimit: unknown;
+  /** User-local HH:MM; non-urgent notifications inside the window wait for its end. */
+  quietHours: { start: string; end: string } | null;
   createdAt: string;
 }
 

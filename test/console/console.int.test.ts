@@ -130,6 +130,8 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByLabel('Email text').fill('Hi {{ firstName }}, your order {{ orderId }} is on its way.');
   await page.getByRole('checkbox', { name: 'SMS' }).check();
   await page.getByLabel('SMS text').fill('Order {{ orderId }} shipped.');
+  await page.getByRole('checkbox', { name: 'Quiet hours' }).check();
+  await page.getByLabel('Quiet hours start').fill('22:30');
   await page.getByRole('button', { name: 'Create template' }).click();
   await page.getByRole('heading', { name: 'Template ORDER_SHIPPED' }).waitFor();
   // No parameters yet: the preview shows the API's TEMPLATE_PARAMS_MISSING list per channel.
@@ -149,6 +151,8 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByLabel('SMS text').fill('Your order {{ orderId }} has shipped.');
   await page.getByRole('button', { name: 'Save new version' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved version 2.' }).waitFor();
+  const quietHours = await page.evaluate(async () => ((await (await fetch('/v1/templates/ORDER_SHIPPED')).json()) as { quietHours: unknown }).quietHours);
+  assert.deepEqual(quietHours, { start: '22:30', end: '08:00' }, 'the quiet hours are kept in version 2');
   await page.getByTestId('preview-sms-text').filter({ hasText: 'Your order A-17 has shipped.' }).waitFor();
   const versions = page.getByRole('table', { name: 'Version history' }).locator('tbody tr');
   await waitFor('two versions listed', async () => (await versions.count()) === 2, 30_000, 100);
