@@ -5,6 +5,7 @@ import { Keys } from './pages/Keys';
 import { Campaigns } from './pages/Campaigns';
 import { NewCampaign } from './pages/NewCampaign';
 import { CampaignDetail } from './pages/CampaignDetail';
+import { Dashboard } from './pages/Dashboard';
 import { TemplateEditor, Templates } from './pages/Templates';
 
 function useHashRoute(): string {
@@ -43,6 +44,7 @@ export function App() {
   const template = /^\/templates\/edit\/([A-Za-z0-9._-]{1,128})$/.exec(route)?.[1];
   let page;
   if (route === '/keys') page = <Keys />;
+  else if (route === '/dashboard') page = <Dashboard />;
   else if (route === '/templates') page = <Templates />;
   else if (route === '/templates/new') page = <TemplateEditor key="new" id={null} />;
   else if (template) page = <TemplateEditor key={template} id={template} />;
@@ -59,6 +61,7 @@ export function App() {
         <nav aria-label="Main">
           <a href="#/campaigns" aria-current={current('/campaigns')}>Campaigns</a>
           <a href="#/templates" aria-current={current('/templates')}>Templates</a>
+          <a href="#/dashboard" aria-current={current('/dashboard')}>Dashboard</a>
           <a href="#/keys" aria-current={current('/keys')}>API keys</a>
         </nav>
         <span className="who">

@@ -117,6 +117,8 @@ export interface Template {
   defaultLocale: string;
   variants: Record<string, Partial<Record<Channel, ChannelVariant>>>;
   rateLimit: unknown;
+  /** User-local HH:MM; non-urgent notifications inside the window wait for its end. */
+  quietHours: { start: string; end: string } | null;
   createdAt: string;
 }
 
@@ -137,4 +139,23 @@ export function describe(err: unknown): string {
     return fields ? `${err.message}: ${fields}` : err.message;
   }
   return (err as Error).message ?? String(err);
+}
+
+/** GET /v1/dashboard and each `stats` event of /v1/dashboard/events. */
+export interface Dashboard {
+  since: string;
+  at: string;
+  windowMinutes: number;
+  rows: Array<{
+    channel: string;
+    provider: string;
+    sent: number;
+    failed: number;
+    retrying: number;
+    pending: number;
+    retries: number;
+    sentRecently: number;
+    successRate: number | null;
+    sentPerMinute: number;
+  }>;
 }

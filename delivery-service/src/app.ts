@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { deliveryGroupId, topicsFor, type Channel } from '@ca/contracts';
+import { CHANNELS, deliveryGroupId, topicsFor, type Channel } from '@ca/contracts';
 import { CheckFailed, createServiceApp, healthRouter, requireServiceToken, sealServiceApp } from '@ca/http';
 import { FAULT, createFaults, faultsAdminRouter, withPublishFaults, withQueryLatency, type Faults } from '@ca/faults';
 import { createDeliveryMetrics, metricsRoute, observeConsumerLag, observeOutbox, type ConsumerLag, type MetricsSetup } from '@ca/metrics';
@@ -11,6 +11,7 @@ import { createMessageStore } from './store/message-store';
 import { createDeliveryWorker, DEFAULT_BREAKER, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
 import { statusRoutes } from './api/status-routes';
+import { statsRoutes } from './api/stats-routes';
 import { erasureRoutes } from './api/erasure-routes';
 import { providerRoutes } from './api/provider-routes';
 import { deadLetterRoutes } from './api/dead-letter-routes';
@@ -99,6 +100,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   app.use(providerRoutes({ configs: providerConfigs, suppressions, routing: worker.routing, clock }));
   app.use(deadLetterRoutes(createDeadLetterStore(db, topics), clock));
   app.use(statusRoutes(store, clock));
+  app.use(statsRoutes({ db, defaultProviders: Object.fromEntries(CHANNELS.map((c) => [c, deps.providers[c].name])) as Record<Channel, string> }));
   app.use(erasureRoutes(db));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);

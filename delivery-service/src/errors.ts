@@ -45,6 +45,8 @@ export const invalidErasure = (detail: string) => new HttpProblem(400, 'INVALID_
 //   PROVIDER_ROUTE_NOT_FOUND (HTTP 404)  no route for that tenant and channel
 //   SUPPRESSION_NOT_FOUND    (HTTP 404)  the address is not on the tenant's suppression list
 //   UNKNOWN_CHANNEL          (HTTP 404)  the channel in the path is not one of email, sms, whatsapp, push
+//   INVALID_STATS_QUERY      (HTTP 400)  delivery-stats without valid `since` and `recentSince` instants
+export const invalidStatsQuery = () => new HttpProblem(400, 'INVALID_STATS_QUERY', 'Invalid stats query', '`since` and `recentSince` must be ISO 8601 instants');
 export const invalidTenantId = () => new HttpProblem(400, 'INVALID_TENANT_ID', 'Invalid tenant id', 'The tenant id must be a UUID');
 export const invalidProviderRoute = (detail: string, errors: Array<{ field: string; message: string }>) =>
   new HttpProblem(400, 'INVALID_PROVIDER_ROUTE', 'Invalid provider route', detail, { errors });

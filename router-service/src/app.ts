@@ -27,6 +27,7 @@ import { templatesRouter } from './templates/templates-router';
 import { usersRouter } from './users/users-router';
 import { requestTrace } from './tracing/request-trace';
 import { campaignsRouter } from './campaigns/campaigns-router';
+import { dashboardRouter } from './dashboard/dashboard-router';
 import { createCampaignDispatcher, type CampaignDispatcher } from './campaigns/campaign-dispatcher';
 import { consoleStatic } from './console/console-static';
 import { sessionRouter } from './console/session-router';
@@ -140,6 +141,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   }));
   app.use('/v1', providersRouter({ fetch: deps.fetch ?? globalThis.fetch, settings }));
   app.use('/v1/campaigns', campaignsRouter({ db, clock, logger, settings: { traceViewUrl: settings.traceViewUrl, kibanaUrl: settings.kibanaUrl }, onStarted: () => dispatcher.kick() }));
+  app.use('/v1/dashboard', dashboardRouter({ fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings }));
   sealServiceApp(app, logger);
 
   let pruneTimer: NodeJS.Timeout | null = null;

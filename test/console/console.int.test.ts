@@ -18,6 +18,9 @@ import { startSystem, waitFor } from '@ca/testing';
  * and open the first from the version history. Campaigns still carry their own text with
  * {{placeholders}}.
  *
+ * Dashboard: a second tab on the live dashboard, opened before the campaign starts, shows the 48
+ * sent by channel and provider without a reload; merchant B's dashboard stays empty.
+ *
  * CONSOLE_SCREENSHOTS=<dir> saves the main pages as PNG there (docs/console holds the committed ones).
  */
 const ROOT = join(__dirname, '../..');
@@ -127,6 +130,8 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByLabel('Email text').fill('Hi {{ firstName }}, your order {{ orderId }} is on its way.');
   await page.getByRole('checkbox', { name: 'SMS' }).check();
   await page.getByLabel('SMS text').fill('Order {{ orderId }} shipped.');
+  await page.getByRole('checkbox', { name: 'Quiet hours' }).check();
+  await page.getByLabel('Quiet hours start').fill('22:30');
   await page.getByRole('button', { name: 'Create template' }).click();
   await page.getByRole('heading', { name: 'Template ORDER_SHIPPED' }).waitFor();
   // No parameters yet: the preview shows the API's TEMPLATE_PARAMS_MISSING list per channel.
@@ -146,6 +151,8 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByLabel('SMS text').fill('Your order {{ orderId }} has shipped.');
   await page.getByRole('button', { name: 'Save new version' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved version 2.' }).waitFor();
+  const quietHours = await page.evaluate(async () => ((await (await fetch('/v1/templates/ORDER_SHIPPED')).json()) as { quietHours: unknown }).quietHours);
+  assert.deepEqual(quietHours, { start: '22:30', end: '08:00' }, 'the quiet hours are kept in version 2');
   await page.getByTestId('preview-sms-text').filter({ hasText: 'Your order A-17 has shipped.' }).waitFor();
   const versions = page.getByRole('table', { name: 'Version history' }).locator('tbody tr');
   await waitFor('two versions listed', async () => (await versions.count()) === 2, 30_000, 100);
@@ -179,6 +186,13 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   assert.match(report, /^line,reason\r\n11,.*\r\n31,.*\r\n$/);
   await shot(page, 'new-campaign-report');
 
+  // The live dashboard in a second tab, open before anything is sent: its numbers must move by themselves.
+  const dashboard = await a.newPage();
+  await dashboard.goto(`${base}/console/#/dashboard`);
+  await dashboard.getByRole('heading', { name: 'Delivery dashboard' }).waitFor();
+  await dashboard.getByText('No messages in this window yet.').waitFor();
+  await dashboard.evaluate('window.marker = 7');
+
   // Start now; the detail page receives counts over SSE. A marker on window proves no reload happened.
   await page.getByRole('button', { name: 'Start campaign' }).click();
   await page.getByRole('heading', { name: 'Spring sale' }).waitFor();
@@ -191,6 +205,17 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   await page.getByLabel('Show').selectOption('sent');
   await page.locator('tbody tr').first().waitFor();
   await shot(page, 'campaign-detail');
+
+  // The dashboard tab counted the same 48 by channel and provider, pushed over SSE, never reloaded.
+  await waitFor('48 sent on the dashboard', async () => (await dashboard.getByTestId('total-sent').textContent()) === '48', 30_000, 250);
+  assert.equal(await dashboard.evaluate('window.marker'), 7, 'the dashboard moved without a reload');
+  const emailRow = dashboard.getByRole('table', { name: 'By channel and provider' }).locator('tbody tr').filter({ has: dashboard.getByRole('rowheader', { name: 'email' }) });
+  assert.equal(await emailRow.getByTestId('sent').textContent(), '48');
+  assert.equal(await dashboard.getByTestId('total-success').textContent(), '100%');
+  await shot(dashboard, 'dashboard');
+  await dashboard.setViewportSize({ width: 390, height: 844 });
+  assert.ok(await dashboard.evaluate('document.documentElement.scrollWidth <= 390'), 'the dashboard fits 390 px');
+  await dashboard.close();
 
   // One message's trace: the waterfall from logging-service, with the delivery attempt in it.
   const [trace] = await Promise.all([a.waitForEvent('page'), page.getByRole('link', { name: 'waterfall for line 2', exact: true }).click()]);
@@ -235,6 +260,9 @@ test('merchant console in Chromium: sign in, keys, template preview, CSV report,
   assert.equal((await pageB.content()).includes(acmeKeyPrefix), false, "A's key is not listed for B");
   await pageB.getByRole('link', { name: 'Templates', exact: true }).click();
   await pageB.getByText('No templates yet.').waitFor();
+  await pageB.getByRole('link', { name: 'Dashboard', exact: true }).click();
+  await pageB.getByText('No messages in this window yet.').waitFor();
+  assert.equal(await pageB.getByTestId('total-sent').textContent(), '0', "A's sends are not in B's numbers");
   assert.equal(await pageB.evaluate(async () => (await fetch('/v1/templates/ORDER_SHIPPED')).status), 404);
 
   // Sign-out ends the session: the API answers 401 with the old cookie.

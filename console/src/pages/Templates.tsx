@@ -84,6 +84,7 @@ export function TemplateEditor({ id }: { id: string | null }) {
   const [latest, setLatest] = useState<number | null>(null);
   const [category, setCategory] = useState('transactional');
   const [locale, setLocale] = useState('en');
+  const [quiet, setQuiet] = useState({ on: false, start: '21:00', end: '08:00' });
   const [draft, setDraft] = useState<Draft>(() => ({ ...emptyDraft(), email: { on: true, subject: '', text: '', html: '' } }));
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -93,6 +94,7 @@ export function TemplateEditor({ id }: { id: string | null }) {
     setCategory(t.category);
     setLocale(t.defaultLocale);
     setDraft(draftOf(t));
+    setQuiet(t.quietHours ? { on: true, ...t.quietHours } : { on: false, start: '21:00', end: '08:00' });
   };
 
   useEffect(() => {
@@ -117,6 +119,9 @@ export function TemplateEditor({ id }: { id: string | null }) {
     const body = {
       category, defaultLocale: locale,
       variants: { ...(template?.variants ?? {}), [locale]: variantsOf(draft) },
+      // A new version replaces the whole template: keep its options.
+      rateLimit: template?.rateLimit ?? null,
+      quietHours: quiet.on ? { start: quiet.start, end: quiet.end } : null,
     };
     try {
       const t = await api<Template>(id ? 'PUT' : 'POST', `/v1/templates/${templateId}`, body);
@@ -151,6 +156,20 @@ export function TemplateEditor({ id }: { id: string | null }) {
           <input id="tpl-category" value={category} required onChange={(e) => setCategory(e.target.value)} />
           <label htmlFor="tpl-locale">Locale</label>
           <input id="tpl-locale" value={locale} required onChange={(e) => setLocale(e.target.value)} />
+          <fieldset className="variant" aria-describedby="tpl-quiet-help">
+            <legend>
+              <label className="inline"><input type="checkbox" checked={quiet.on} onChange={(e) => setQuiet((q) => ({ ...q, on: e.target.checked }))} /> Quiet hours</label>
+            </legend>
+            <p id="tpl-quiet-help" className="help">In each user&apos;s time zone: notifications that are not HIGH priority (and not <code>security</code>) wait until the end.</p>
+            {quiet.on && (
+              <div className="row">
+                <span><label htmlFor="tpl-quiet-start">Quiet hours start</label>
+                  <input id="tpl-quiet-start" type="time" required value={quiet.start} onChange={(e) => setQuiet((q) => ({ ...q, start: e.target.value }))} /></span>
+                <span><label htmlFor="tpl-quiet-end">Quiet hours end</label>
+                  <input id="tpl-quiet-end" type="time" required value={quiet.end} onChange={(e) => setQuiet((q) => ({ ...q, end: e.target.value }))} /></span>
+              </div>
+            )}
+          </fieldset>
           {CHANNELS.map((c) => (
             <fieldset key={c.id} className="variant">
               <legend>

@@ -198,4 +198,15 @@ const providers = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers]);
+/** The live dashboard (router GET /v1/dashboard): one merchant's messages since a time, read by an index range. */
+const statsIndex = {
+  name: '006_stats_index',
+  async up(db: Knex) {
+    await db.raw('CREATE INDEX IF NOT EXISTS messages_tenant_created_idx ON messages (tenant_id, created_at)');
+  },
+  async down(db: Knex) {
+    await db.raw('DROP INDEX IF EXISTS messages_tenant_created_idx');
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers, statsIndex]);

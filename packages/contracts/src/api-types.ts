@@ -45,7 +45,12 @@ export interface MessageView {
   templateVersion?: number | null;
   /** The requested send time (status `scheduled` until then), or null. */
   sendAt?: string | null;
+  /** Why sendAt is later than asked (quiet hours, a per-user limit with policy defer), or null. */
+  deferredBy?: DeferReason | null;
 }
+
+/** What moved a notification's send time: the template's quiet hours, or a per-user limit with policy `defer`. */
+export type DeferReason = 'quiet_hours' | 'rate_limit';
 
 export interface AcceptedView {
   id: string;
@@ -57,6 +62,8 @@ export interface AcceptedView {
   notificationId?: string;
   /** A notification over a per-user limit whose policy is `defer`: published no earlier than this. */
   deferredUntil?: string;
+  /** Set with deferredUntil: what deferred it. */
+  deferredBy?: DeferReason;
 }
 
 /** Template categories no user can opt out of (a password reset must always reach its user). */
@@ -90,6 +97,15 @@ export interface RateLimitPolicy {
   onLimit: 'reject' | 'defer';
 }
 
+/**
+ * A template's quiet hours: local wall times (`HH:MM`) in the user's time zone; `start` after `end`
+ * crosses midnight. A non-urgent notification that would go out inside them waits for `end`.
+ */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
 /** router-service POST/PUT/GET /v1/templates/:templateId (one version of a template). */
 export interface TemplateView {
   templateId: string;
@@ -99,6 +115,7 @@ export interface TemplateView {
   /** locale → channel → variant, e.g. { en: { sms: { text: 'Code {{ code }}' } } }. */
   variants: Record<string, Partial<Record<Channel, TemplateChannelVariant>>>;
   rateLimit: RateLimitPolicy | null;
+  quietHours: QuietHours | null;
   createdAt: string;
 }
 
@@ -156,4 +173,35 @@ export interface CancelRequest {
   priority: Priority;
   traceId: string;
   createdAt: string;
+}
+
+/**
+ * One channel + provider of a merchant's delivery numbers (delivery-service GET
+ * /internal/v1/tenants/:tenantId/delivery-stats): messages by current status since the window's
+ * start, attempts beyond each message's first, and how many were sent in the last minute.
+ */
+export interface DeliveryStatsRow {
+  channel: Channel;
+  provider: string;
+  sent: number;
+  /** failed + dead_lettered */
+  failed: number;
+  retrying: number;
+  pending: number;
+  retries: number;
+  sentRecently: number;
+}
+
+/** router-service GET /v1/dashboard (and each `stats` event of GET /v1/dashboard/events): the live dashboard. */
+export interface DashboardView {
+  /** The window: messages accepted since `since` (`windowMinutes` before `at`). */
+  since: string;
+  at: string;
+  windowMinutes: number;
+  rows: Array<DeliveryStatsRow & {
+    /** sent / (sent + failed), null before anything finished. */
+    successRate: number | null;
+    /** Sent in the last 60 s: the delivery rate, messages per minute. */
+    sentPerMinute: number;
+  }>;
 }

@@ -11,6 +11,7 @@ import {
   MESSAGE_FILTERS, addRecipients, cancelCampaign, createCampaign, findCampaign, findUpload, listCampaignMessages,
   listCampaigns, recordUpload, startCampaign, type MessageFilter,
 } from './campaign-store';
+import { streamChanges } from '../transport/server-sent-events';
 import { readRecipients } from './csv-recipients';
 
 export interface CampaignsRouterDeps {
@@ -26,7 +27,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 const MAX_CSV_BYTES = 20 * 1024 * 1024;
-const HEARTBEAT_MS = 15_000;
 
 const createSchema = Joi.object<{ name: string; channel: Channel; subject?: string; body: string }>({
   name: Joi.string().trim().min(1).max(200).required(),
@@ -174,27 +174,13 @@ export function campaignsRouter(deps: CampaignsRouterDeps): Router {
     const id = uuidParam(req, 'id');
     const tenantId = principalOf(res).tenantId;
     await load(res, id);
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write('retry: 3000\n\n');
-    let last = '';
-    let closed = false;
-    let lastWrite = Date.now();
-    const tick = async () => {
-      const campaign = await findCampaign(db, tenantId, id);
-      if (!campaign || closed) return;
-      const data = JSON.stringify({ status: campaign.status, counts: campaign.counts });
-      if (data !== last) {
-        last = data;
-        res.write(`event: counts\ndata: ${data}\n\n`);
-        lastWrite = Date.now();
-      } else if (Date.now() - lastWrite > HEARTBEAT_MS) {
-        res.write(': keep-alive\n\n');
-        lastWrite = Date.now();
-      }
-    };
-    const interval = setInterval(() => { tick().catch((err: unknown) => deps.logger.debug('campaign events tick failed', { error: (err as Error).message })); }, deps.settings.eventsIntervalMs ?? 1000);
-    req.on('close', () => { closed = true; clearInterval(interval); });
-    await tick();
+    await streamChanges(req, res, {
+      event: 'counts', intervalMs: deps.settings.eventsIntervalMs ?? 1000, logger: deps.logger,
+      read: async () => {
+        const campaign = await findCampaign(db, tenantId, id);
+        return campaign ? { status: campaign.status, counts: campaign.counts } : null;
+      },
+    });
   });
 
   return router;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type AcceptedView, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type AcceptedView, type DeferReason, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import { buildHeaders } from '@ca/outbox';
 import { inSpan, tracer, type Logger } from '@ca/telemetry';
@@ -35,6 +35,8 @@ export interface Accepted {
 export interface NotificationAccept {
   fields: NotificationFields;
   limits: UserLimit[];
+  /** The template's quiet hours in the user's zone: when an instant falls inside them, the instant they end; else null. */
+  quietHoursEnd?: (at: Date) => Date | null;
 }
 
 /** How many windows ahead a `defer` policy may push a notification before it is refused after all. */
@@ -86,7 +88,20 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   const now = clock.now();
   const recipientMasked = maskRecipient(message.channel, message.to);
   const sendAt = resolveSendAt(message.sendAt, now, settings.scheduleHorizonSeconds);
-  let body: AcceptedView = { ...acceptedView(id, traceId, settings.traceViewUrl, sendAt ? 'scheduled' : 'pending'), ...(notification ? { notificationId: id } : {}) };
+  const initial: AcceptedView = { ...acceptedView(id, traceId, settings.traceViewUrl, sendAt ? 'scheduled' : 'pending'), ...(notification ? { notificationId: id } : {}) };
+  // When it may go out, given the window a per-user limit moved it to (`at`): never before the
+  // client's sendAt, and never inside the template's quiet hours (which move a sendAt too).
+  const plan = (at: Date): { sendAt: Date | null; deferredBy: DeferReason | null; body: AcceptedView } => {
+    const limited = at > now && (sendAt === null || at > sendAt);
+    const planned = limited ? at : sendAt;
+    const quietEnd = notification?.quietHoursEnd?.(planned ?? now) ?? null;
+    const deferredBy: DeferReason | null = quietEnd ? 'quiet_hours' : limited ? 'rate_limit' : null;
+    const when = quietEnd ?? planned;
+    return {
+      sendAt: when, deferredBy,
+      body: when && deferredBy ? { ...initial, status: 'scheduled', deferredUntil: when.toISOString(), deferredBy } : initial,
+    };
+  };
   const topic = topics.lane(message.channel, message.priority);
   // Content dedup only without a key: a key is the client's explicit statement of identity, so
   // two keyed requests with the same text are two messages the client meant to send.
@@ -99,15 +114,17 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   const limits = notification?.limits ?? [];
   // Per-user limits with policy `defer`: a full window moves the notification to the next one (a
   // statement per window tried, each atomic), published then through the outbox's not_before.
+  let planned = plan(now);
   const storeAt = (at: Date) => inSpan(SPAN.route, {
     [ATTR.messageId]: id, [ATTR.route]: topic, [ATTR.channel]: message.channel,
     [ATTR.recipientMasked]: recipientMasked, [ATTR.priority]: message.priority,
   }, async () => {
+    planned = plan(at);
     const outbox = sendOutboxEntry(topics, message, { id, traceId, tenantId, now });
-    // A notification deferred by a per-user limit is scheduled like a sendAt: status `scheduled`, outbox not_before.
+    // A deferred notification is scheduled like a sendAt: status `scheduled`, outbox not_before.
     return storeAccepted(db, {
-      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content, sendAt: at > now ? at : sendAt,
-      ...(claim ? { key: { ...claim, body } } : {}),
+      id, tenantId, message, traceId, now, rateLimitPerMinute: settings.rateLimitPerMinute, outbox, content, sendAt: planned.sendAt, deferredBy: planned.deferredBy,
+      ...(claim ? { key: { ...claim, body: planned.body } } : {}),
       ...(notification ? { notification: notification.fields, userLimits: limits, userLimitsAt: at } : {}),
     });
   });
@@ -121,7 +138,6 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
       throw new UserRateLimited(hit, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000));
     }
     at = windowEnd;
-    body = { ...body, status: 'scheduled', deferredUntil: at.toISOString() };
     outcome = await storeAt(at);
   }
   if (content) {
@@ -148,9 +164,9 @@ async function accept(deps: AcceptDeps, message: SendMessageRequest, traceId: st
   const userLimits = limits.map((limit, i) => ({
     limit, remaining: Math.max(0, limit.limit - (userCounts[i] ?? 0)), resetSeconds: Math.ceil((windowEndOf(at, limit.windowSeconds).getTime() - now.getTime()) / 1000),
   }));
-  if (at > now) logger.info('notification deferred by a per-user limit', { messageId: id, deferredUntil: at.toISOString() });
-  logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined, ...(sendAt ? { sendAt: sendAt.toISOString() } : {}) });
-  return { status: 202, body, replayed: false, ...(notification ? { userLimits } : {}) };
+  if (planned.deferredBy) logger.info('notification deferred', { messageId: id, deferredBy: planned.deferredBy, deferredUntil: planned.sendAt?.toISOString() });
+  logger.info('message accepted', { messageId: id, channel: message.channel, recipientMasked, priority: message.priority, topic, idempotencyKeyPresent: claim !== undefined, ...(planned.sendAt ? { sendAt: planned.sendAt.toISOString() } : {}) });
+  return { status: 202, body: planned.body, replayed: false, ...(notification ? { userLimits } : {}) };
 }
 
 /**

@@ -48,6 +48,7 @@ export async function readMessageView(deps: StatusDeps, id: string, tenantId: st
     userId: row.user_id,
     templateId: row.template_id,
     templateVersion: row.template_version,
+    deferredBy: row.deferred_by,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AcceptedView, Channel, Priority, SendMessageRequest } from '@ca/contracts';
+import type { AcceptedView, Channel, DeferReason, Priority, SendMessageRequest } from '@ca/contracts';
 import { ACCEPT_REFUSED_SQLSTATE } from '../db/migrations/0003-accept-refused';
 import { contentClaimCte, type SqlPart } from '../dedup/content-dedup';
 import { completeKeyCte } from '../dedup/idempotency-keys';
@@ -24,6 +24,7 @@ export interface MessageRow {
   template_id: string | null;
   template_version: number | null;
   html: string | null;
+  deferred_by: DeferReason | null;
 }
 
 /** What a notification adds to its message row (POST /v1/notifications). */
@@ -45,6 +46,8 @@ export interface AcceptInput {
   outbox: { topic: string; key: string | null; value: string; headers: Record<string, string>; lane: number };
   /** sendAt: the message row records it and the outbox row waits until then (not_before). */
   sendAt?: Date | null;
+  /** Why sendAt is later than the client asked (quiet hours, a per-user limit), recorded for the status read. */
+  deferredBy?: DeferReason | null;
   /** Without an Idempotency-Key: the content claim. */
   content?: { hash: string; windowSeconds: number };
   /** With an Idempotency-Key: the claim taken before, completed in this statement. */
@@ -80,15 +83,15 @@ export async function storeAccepted(db: Knex, input: AcceptInput): Promise<Store
   parts.push({
     sql: `msg AS (
       INSERT INTO messages (id, tenant_id, channel, recipient, subject, body, priority, correlation_id, metadata, trace_id, idempotency_key, created_at, send_at,
-        user_id, template_id, template_version, html)
+        user_id, template_id, template_version, html, deferred_by)
       SELECT CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text),
         CAST(? AS jsonb), CAST(? AS char(32)), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS timestamptz),
-        CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text)
+        CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text)
       FROM counted WHERE counted.count <= ?
       RETURNING id)`,
     bindings: [input.id, input.tenantId, m.channel, m.to, m.subject ?? null, m.body, m.priority, m.correlationId ?? null,
       m.metadata ? JSON.stringify(m.metadata) : null, input.traceId, input.key?.key ?? null, input.now, input.sendAt ?? null,
-      n?.userId ?? null, n?.templateId ?? null, n?.templateVersion ?? null, n?.html ?? null, limit],
+      n?.userId ?? null, n?.templateId ?? null, n?.templateVersion ?? null, n?.html ?? null, input.deferredBy ?? null, limit],
   });
   // Same columns and values as @ca/outbox's enqueue (not_before: sendAt, null = due now): the relay cannot tell the difference.
   parts.push({

@@ -6,6 +6,7 @@ import { tenantUserPolicy, userLimits } from '../ratelimit/user-rate-limit';
 import { renderVariant } from '../templates/render-template';
 import { findTemplate } from '../templates/template-store';
 import { findUser } from '../users/user-store';
+import { quietHoursEnd } from './quiet-hours';
 import { channelOf, priorityOf, type NotificationRequest } from './notification-schema';
 
 export interface NotificationDeps extends AcceptDeps {
@@ -47,14 +48,18 @@ export async function acceptNotification(deps: NotificationDeps, req: Notificati
     channel, to, body: rendered.text, priority: priorityOf(req.priority),
     ...(rendered.subject !== null && (channel === 'email' || channel === 'push') ? { subject: rendered.subject } : {}),
     ...(req.correlationId !== undefined ? { correlationId: req.correlationId } : {}),
+    ...(req.sendAt !== undefined ? { sendAt: req.sendAt } : {}),
   };
   // The rendered message must pass what a raw send must pass (a parameter may carry a control character).
   const { error } = sendMessageSchema.validate(message);
   if (error) throw new NotificationUndeliverable('rendered_invalid', `The rendered message is not sendable: ${error.details.map((d) => d.message).join('; ')}`);
 
+  // Quiet hours need the user's zone; HIGH priority and mandatory categories (security) go out at any hour.
+  const quiet = template.quietHours && user.timeZone && message.priority !== 'high' && !mandatory ? { window: template.quietHours, timeZone: user.timeZone } : null;
   const limits = userLimits({ userId: req.userId, templateId: template.templateId, userPolicy: tenantPolicy ?? deps.settings.userRateLimit, templatePolicy: template.rateLimit });
   return acceptMessage(deps, { ...message, ...(rendered.html !== null && channel === 'email' ? { html: rendered.html } : {}) }, idempotencyKey, traceId, tenantId, {
     fields: { userId: req.userId, templateId: template.templateId, templateVersion: template.version, html: channel === 'email' ? rendered.html : null },
     limits,
+    ...(quiet ? { quietHoursEnd: (at: Date) => quietHoursEnd(at, quiet.window, quiet.timeZone) } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { LIMITS, type Channel, type Priority } from '@ca/contracts';
+import { LIMITS, RFC3339, type Channel, type Priority } from '@ca/contracts';
+import { isRealDate } from '../messages/schedule';
 import { TEMPLATE_ID } from '../templates/template-schema';
 import { USER_ID } from '../users/user-schema';
 
@@ -15,6 +16,8 @@ export interface NotificationRequest {
   templateParams: Record<string, unknown>;
   priority: (typeof NOTIFICATION_PRIORITIES)[number];
   correlationId?: string;
+  /** Not the seed's: send no earlier than this (as on POST /v1/messages); quiet hours may move it later. */
+  sendAt?: string;
 }
 
 export const notificationSchema = Joi.object<NotificationRequest>({
@@ -24,6 +27,8 @@ export const notificationSchema = Joi.object<NotificationRequest>({
   templateParams: Joi.object().default({}),
   priority: Joi.string().valid(...NOTIFICATION_PRIORITIES).insensitive().default('MEDIUM'),
   correlationId: Joi.string().min(1).max(LIMITS.correlationId).pattern(/[\u0000-\u001F\u007F]/, { invert: true, name: 'control characters' }),
+  sendAt: Joi.string().pattern(RFC3339).custom((value: string, helpers) => (isRealDate(value) ? value : helpers.error('date.real')))
+    .messages({ 'string.pattern.base': '"sendAt" must be an RFC 3339 date-time with an offset (e.g. 2030-01-01T09:00:00Z)', 'date.real': '"sendAt" must be a real date' }),
 }).required().unknown(false).prefs({ abortEarly: false, convert: false });
 
 export function channelOf(type: string): Channel {

@@ -1,5 +1,5 @@
 import express, { Router, type Response } from 'express';
-import { HTTP_HEADERS, type MessageView } from '@ca/contracts';
+import { HTTP_HEADERS, type DeferReason, type MessageView } from '@ca/contracts';
 import { principalOf, requireScope } from '../auth/authenticate';
 import { UnsupportedMediaType, ValidationFailed } from '../errors';
 import type { Accepted } from '../messages/accept-message';
@@ -26,6 +26,9 @@ export interface NotificationView {
   deliveryAttempts: number;
   errorMessage: string | null;
   traceId: string;
+  /** When it may go out (the client's sendAt, or later when deferred), or null. */
+  sendAt: string | null;
+  deferredBy: DeferReason | null;
   links: { self: string; message: string; trace: string | null };
 }
 
@@ -34,7 +37,7 @@ export function notificationView(m: MessageView): NotificationView {
     notificationId: m.id, userId: m.userId ?? null, type: m.channel.toUpperCase(), templateId: m.templateId ?? null,
     templateVersion: m.templateVersion ?? null, status: m.status.toUpperCase(), priority: m.priority.toUpperCase(),
     correlationId: m.correlationId, createdAt: m.createdAt, lastAttemptedAt: m.lastAttemptedAt,
-    deliveryAttempts: m.deliveryAttempts, errorMessage: m.errorMessage, traceId: m.traceId,
+    deliveryAttempts: m.deliveryAttempts, errorMessage: m.errorMessage, traceId: m.traceId, sendAt: m.sendAt ?? null, deferredBy: m.deferredBy ?? null,
     links: { self: `/v1/notifications/${m.id}`, message: m.links.self, trace: m.links.trace },
   };
 }

@@ -9,28 +9,29 @@ interface TemplateRow {
   default_locale: string;
   variants: TemplateView['variants'];
   rate_limit: TemplateView['rateLimit'];
+  quiet_hours: TemplateView['quietHours'];
   created_at: Date;
 }
 
 function templateView(row: TemplateRow): TemplateView {
   return {
     templateId: row.template_id, version: row.version, category: row.category, defaultLocale: row.default_locale,
-    variants: row.variants, rateLimit: row.rate_limit, createdAt: row.created_at.toISOString(),
+    variants: row.variants, rateLimit: row.rate_limit, quietHours: row.quiet_hours, createdAt: row.created_at.toISOString(),
   };
 }
 
 const UNIQUE_VIOLATION = '23505';
-const COLUMNS = '(tenant_id, template_id, version, category, default_locale, variants, rate_limit, created_at)';
+const COLUMNS = '(tenant_id, template_id, version, category, default_locale, variants, rate_limit, quiet_hours, created_at)';
 
 function values(input: { tenantId: string; templateId: string; template: TemplateInput; now: Date }): Knex.RawBinding[] {
   const t = input.template;
-  return [input.tenantId, input.templateId, t.category, t.defaultLocale, JSON.stringify(t.variants), t.rateLimit ? JSON.stringify(t.rateLimit) : null, input.now];
+  return [input.tenantId, input.templateId, t.category, t.defaultLocale, JSON.stringify(t.variants), t.rateLimit ? JSON.stringify(t.rateLimit) : null, t.quietHours ? JSON.stringify(t.quietHours) : null, input.now];
 }
 
 /** POST: version 1, or null when the template already exists (whatever its version). */
 export async function createTemplate(db: Knex, input: { tenantId: string; templateId: string; template: TemplateInput; now: Date }): Promise<TemplateView | null> {
   const result = await db.raw<{ rows: TemplateRow[] }>(
-    `INSERT INTO templates ${COLUMNS} SELECT ?, ?, 1, ?, ?, ?::jsonb, ?::jsonb, ? ON CONFLICT DO NOTHING RETURNING *`,
+    `INSERT INTO templates ${COLUMNS} SELECT ?, ?, 1, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ? ON CONFLICT DO NOTHING RETURNING *`,
     values(input),
   );
   return result.rows[0] ? templateView(result.rows[0]) : null;
@@ -45,7 +46,7 @@ export async function putTemplateVersion(db: Knex, input: { tenantId: string; te
     try {
       const result = await db.raw<{ rows: TemplateRow[] }>(
         `INSERT INTO templates ${COLUMNS}
-         SELECT ?, ?, COALESCE((SELECT max(version) FROM templates WHERE tenant_id = ? AND template_id = ?), 0) + 1, ?, ?, ?::jsonb, ?::jsonb, ?
+         SELECT ?, ?, COALESCE((SELECT max(version) FROM templates WHERE tenant_id = ? AND template_id = ?), 0) + 1, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?
          RETURNING *`,
         [...values(input).slice(0, 2), input.tenantId, input.templateId, ...values(input).slice(2)],
       );

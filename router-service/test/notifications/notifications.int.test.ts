@@ -108,7 +108,7 @@ test('GET /v1/notifications/:id shows the seed fields; GET /v1/messages/:id show
     {
       notificationId: id, userId: 'user-42', type: 'SMS', templateId: 'ORDER_SHIPPED_CONFIRMATION', templateVersion: 1, status: 'RETRYING',
       priority: 'HIGH', correlationId: 'corr-1', createdAt: undefined, lastAttemptedAt: '2030-01-01T00:00:01.000Z', deliveryAttempts: 1,
-      errorMessage: 'provider timeout', traceId: undefined, links: undefined,
+      errorMessage: 'provider timeout', traceId: undefined, links: undefined, sendAt: null, deferredBy: null,
     },
   );
   const message = await call(h.url, 'GET', `/v1/messages/${id}`, AUTH);

@@ -26,7 +26,7 @@ test('locale chain: most specific first, then the default, case-insensitive, no 
 });
 
 const template = (text: string, html?: string): TemplateView => ({
-  templateId: 'T', version: 3, category: 'transactional', defaultLocale: 'en', rateLimit: null, createdAt: '2030-01-01T00:00:00.000Z',
+  templateId: 'T', version: 3, category: 'transactional', defaultLocale: 'en', rateLimit: null, quietHours: null, createdAt: '2030-01-01T00:00:00.000Z',
   variants: { en: { email: { subject: 'Hi {{ user.first }}', text, ...(html ? { html } : {}) } } },
 });
 
