@@ -124,6 +124,11 @@ async function main(): Promise<void> {
   env.ROUTER_URL ??= urls['router-service'];
   // The fault-injection admin API (README "Failure scenarios"): one token for this run's three services.
   env.ADMIN_TOKEN ??= randomBytes(24).toString('base64url');
+  // Delivery receipts (docs/webhooks.md): provider-sim calls delivery-service back, signed with this run's secret.
+  env.PUBLIC_URL ??= urls['delivery-service'];
+  env.SIM_RECEIPT_SECRET ??= randomBytes(24).toString('base64url');
+  // The local demo's webhook receivers run on this machine: the operator allows private destinations here.
+  env.WEBHOOK_ALLOW_PRIVATE ??= 'true';
   env.HOST ??= '127.0.0.1';
   if (!env.TLS_CERT_FILE) {
     const tls = await ensureLocalCertificate();
