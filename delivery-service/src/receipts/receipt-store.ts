@@ -66,6 +66,9 @@ export function createReceiptStore(db: Db, topics: Topics) {
     /** Records the receipt once and applies it (see ReceiptOutcome); status events carry the active trace context. */
     async apply(input: ReceiptInput, now: Date): Promise<ReceiptOutcome> {
       return db.transaction(async (trx) => {
+        // Serialised with the attempt's commit (applyEarly takes the same lock): a receipt is either
+        // seen by that commit or finds the message it made `sent`, never neither.
+        await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`receipt:${input.providerMessageId}`]);
         const target = await trx('messages')
           .where({ provider_message_id: input.providerMessageId })
           .modify((q) => { if (input.tenantId) void q.andWhere({ tenant_id: input.tenantId }); })
@@ -88,6 +91,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
      */
     async applyEarly(trx: Knex.Transaction, sent: ReadonlyArray<{ id: string; providerMessageId: string }>, now: Date): Promise<void> {
       const byPmid = new Map(sent.map((s) => [s.providerMessageId, s.id]));
+      for (const pmid of [...byPmid.keys()].sort()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`receipt:${pmid}`]);
       const early: Array<{ provider_message_id: string; status: ReceiptStatus; error_code: string | null }> = await trx('receipts')
         .whereIn('provider_message_id', [...byPmid.keys()]).whereNull('message_id').whereNotNull('status')
         .orderBy('received_at').select('provider_message_id', 'status', 'error_code');
