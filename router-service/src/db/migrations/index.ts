@@ -7,6 +7,7 @@ import { usersTemplates } from './0005-users-templates';
 import { scheduling } from './0006-scheduling';
 import { messageListing } from './0007-message-listing';
 import { consoleTables } from './0008-console';
+import { webhooks } from './0009-webhooks';
 
 /** Applied in order by @ca/postgres migrate(); append, never edit a shipped migration. */
-export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling, messageListing, consoleTables]);
+export const routerMigrations = listMigrations([initial, tenants, acceptRefused, outboxClaims, usersTemplates, scheduling, messageListing, consoleTables, webhooks]);
