@@ -17,7 +17,7 @@ export interface WebhookSettings extends DestinationPolicy {
   timeoutMs: number;
   /** Retry n waits about min(maxMs, baseMs · 2^(n-1)), with equal jitter. */
   backoff: { baseMs: number; maxMs: number };
-  /** An endpoint failing without a success for this long is disabled; an event is retried at most this long. */
+  /** An endpoint failing without a success for this long is disabled; an event is retried at most twice this long. */
   disableAfterMs: number;
 }
 
@@ -144,7 +144,8 @@ export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
           deps.logger.warn('webhook endpoint disabled after failing for the whole failure period', { endpointId: record.endpointId, tenantId: record.tenantId });
           return;
         }
-        if (at.getTime() - Date.parse(record.firstEnqueuedAt) >= settings.disableAfterMs) return; // this event's retry period is over
+        // An endpoint failing throughout is disabled above first; one that flaps gives up an event after twice the period.
+        if (at.getTime() - Date.parse(record.firstEnqueuedAt) >= 2 * settings.disableAfterMs) return;
         const dueAt = new Date(at.getTime() + webhookBackoffMs(settings.backoff, record.attempt, deps.random));
         await enqueue(trx, [deliverRow(deps.topics, { ...record, attempt: record.attempt + 1 }, currentTraceHeaders(), dueAt)], at);
         retried = true;
