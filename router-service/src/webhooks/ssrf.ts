@@ -101,7 +101,7 @@ export function guardedLookup(policy: DestinationPolicy): LookupFunction {
       if (err) return callback(err, '', 0);
       for (const a of addrs) {
         const refused = refusalFor(policy, hostname, a.address);
-        if (refused) return callback(Object.assign(new DestinationRefused(refused), { code: 'EDESTINATIONREFUSED' }), '', 0);
+        if (refused) return callback(new DestinationRefused(refused), '', 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addrs);
       const first = addrs[0]!;

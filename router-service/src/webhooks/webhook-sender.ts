@@ -86,7 +86,7 @@ export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
       req.on('error', (err) => {
-        const refused = err instanceof DestinationRefused || (err as NodeJS.ErrnoException).code === 'EDESTINATIONREFUSED';
+        const refused = err instanceof DestinationRefused;
         resolve({ statusCode: null, error: refused ? `destination refused: ${err.message}` : err.message, refused });
       });
       req.end(body);

@@ -43,7 +43,7 @@ export const NOT_YET_DOCUMENTED: readonly string[] = ['/console', '/v1/session',
 /** Operations on a documented path that are not in the document yet (method + path). */
 const NOT_YET_DOCUMENTED_OPS: readonly string[] = ['GET /v1/messages', 'HEAD /v1/messages'];
 /** The problem codes only those routes answer (openapi-document.test.ts wants every other code in the document). */
-export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
+export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['WEBHOOK_URL_REFUSED', 'WEBHOOK_NOT_FOUND', 'CONSOLE_NOT_BUILT', 'DELIVERY_UNAVAILABLE', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED', 'CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STATE_CONFLICT', 'CSV_REJECTED'];
 
 function awaitingDocumentation(url: string, method = 'GET'): boolean {
   const path = url.split('?')[0]!.toLowerCase().replace(/(.)\/+$/, '$1'); // express routes /v1/messages/ as /v1/messages
