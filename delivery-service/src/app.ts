@@ -22,6 +22,8 @@ import type { BreakerSettings } from './routing/circuit-breakers';
 import { DEFAULT_HEALTH } from './routing/provider-health';
 import { createSuppressionStore } from './store/suppressions';
 import { withProviderFaults } from './providers/with-faults';
+import { createReceiptStore } from './receipts/receipt-store';
+import { receiptRoutes } from './receipts/receipt-routes';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -47,6 +49,11 @@ export interface DeliveryServiceDeps {
     serviceToken?: string | null;
     /** ADMIN_TOKEN: /admin/faults answers only bearers of it (null: the route does not exist). */
     adminToken?: string | null;
+    /**
+     * Delivery receipts (docs/webhooks.md "Receipts"): publicUrl is PUBLIC_URL, the base providers
+     * call back (null: no provider is asked for receipts); simSecret is SIM_RECEIPT_SECRET.
+     */
+    receipts?: { publicUrl: string | null; simSecret: string | null };
   };
   /** GET /metrics, outbox gauges and consumer lag (main.ts); absent: instruments record to the global meter, no route. */
   metrics?: MetricsSetup;
@@ -60,7 +67,9 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const db = withQueryLatency(deps.db, faults);
   const producer = withPublishFaults(deps.producer, faults, deps.random);
   const topics = topicsFor(settings.topicPrefix);
-  const store = createMessageStore(db);
+  const receipts = createReceiptStore(db, topics);
+  const store = createMessageStore(db, { afterSent: (trx, sent, now) => receipts.applyEarly(trx, sent, now) });
+  const publicUrl = settings.receipts?.publicUrl?.replace(/\/+$/, '') ?? null;
   const cipher = deps.providerRouting?.credentialsKey ? createCredentialCipher(deps.providerRouting.credentialsKey) : null;
   const providerConfigs = createProviderConfigStore(db, cipher);
   const suppressions = createSuppressionStore(db);
@@ -84,6 +93,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
       cacheMs: deps.providerRouting?.cacheMs ?? 5_000,
     },
     suppressions,
+    receiptsUrl: publicUrl ? `${publicUrl}/v1/receipts` : null,
     metrics: createDeliveryMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit }),
   });
   const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
@@ -101,6 +111,7 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   app.use(deadLetterRoutes(createDeadLetterStore(db, topics), clock));
   app.use(statusRoutes(store, clock));
   app.use(statsRoutes({ db, defaultProviders: Object.fromEntries(CHANNELS.map((c) => [c, deps.providers[c].name])) as Record<Channel, string> }));
+  app.use(receiptRoutes({ db, receipts, cipher, publicUrl, simSecret: settings.receipts?.simSecret ?? null, clock, logger }));
   app.use(erasureRoutes(db));
   app.use(faultsAdminRouter({ faults, token: settings.adminToken ?? null, logger, supported: [FAULT.providerOutage, FAULT.providerLatency, FAULT.brokerPublishFailure, FAULT.postgresLatency] }));
   sealServiceApp(app, logger);

@@ -33,6 +33,8 @@ export interface DeliveryConfig {
   faults: FaultSet;
   /** Bearer token of /admin/faults; null: the endpoint does not exist. */
   adminToken: string | null;
+  /** PUBLIC_URL (providers' receipt callbacks go to <it>/v1/receipts/...; null: none asked) and SIM_RECEIPT_SECRET. */
+  receipts: { publicUrl: string | null; simSecret: string | null };
   metrics: MetricsConfig;
 }
 
@@ -79,6 +81,8 @@ const schema = Joi.object({
   CIRCUIT_WINDOW_MS: Joi.number().integer().min(100).default(10_000),
   FAULTS: Joi.string().allow('').default(''),
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
+  SIM_RECEIPT_SECRET: Joi.string().min(16).empty(''),
   ...METRICS_ENV,
 }).unknown(true);
 
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
     },
     faults: parseFaults(e.FAULTS),
     adminToken: e.ADMIN_TOKEN ?? null,
+    receipts: { publicUrl: e.PUBLIC_URL ? String(e.PUBLIC_URL).replace(/\/+$/, '') : null, simSecret: e.SIM_RECEIPT_SECRET ?? null },
     metrics: metricsConfig(e),
   });
 }

@@ -62,3 +62,11 @@ export const messageNotCancelable = (status: string) =>
 // Dead letters (issue 11 item 7), internal API:
 //   DEAD_LETTER_NOT_FOUND (HTTP 404)  no failed or dead-lettered message with that id for the tenant
 export const deadLetterNotFound = (id: string) => new HttpProblem(404, 'DEAD_LETTER_NOT_FOUND', 'Dead letter not found', `No dead-lettered message ${id} for this tenant`);
+
+// Delivery receipts (issue 11 item 5), public callbacks from providers:
+//   RECEIPT_SIGNATURE_INVALID (HTTP 403)  X-Twilio-Signature / X-Sim-Signature missing or wrong
+//   INVALID_RECEIPT           (HTTP 400)  a well-signed receipt without the fields it needs
+//   RECEIPTS_NOT_CONFIGURED   (HTTP 404)  PUBLIC_URL (Twilio) or SIM_RECEIPT_SECRET (simulator) is not set
+export const receiptSignatureInvalid = (detail: string) => new HttpProblem(403, 'RECEIPT_SIGNATURE_INVALID', 'Receipt signature invalid', detail);
+export const invalidReceipt = (detail: string) => new HttpProblem(400, 'INVALID_RECEIPT', 'Invalid receipt', detail);
+export const receiptsNotConfigured = (detail: string) => new HttpProblem(404, 'RECEIPTS_NOT_CONFIGURED', 'Receipts not configured', detail);

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       outbox: config.outbox,
       serviceToken: config.serviceToken,
       adminToken: config.adminToken,
+      receipts: config.receipts,
     },
     metrics: { prometheus: metricsExport.prometheus, token: config.metrics.token, tenantLabelLimit: config.metrics.tenantLabelLimit, pollMs: config.metrics.pollMs },
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { CHANNELS, HEADERS, recordKey, topicsFor, type Channel, type SendRecord } from '@ca/contracts';
 import { createDurableProducer, createKafka } from '@ca/kafka';
 import { migrate } from '@ca/postgres';
@@ -22,6 +22,8 @@ export interface HarnessOptions {
   providerRouting?: Partial<NonNullable<import('../src/app').DeliveryServiceDeps['providerRouting']>>;
   logger?: import('@ca/telemetry').Logger;
   providerTimeoutMs?: number;
+  /** Delivery receipts: PUBLIC_URL is this harness's own URL; simSecret is SIM_RECEIPT_SECRET (default: none). */
+  receipts?: { simSecret?: string };
 }
 
 /** The PROVIDER_CREDENTIALS_KEY of every harness delivery-service. */
@@ -43,6 +45,10 @@ export async function startDelivery(opts: HarnessOptions = {}) {
   await producer.connect();
   const clock = opts.clock ?? { now: () => new Date() };
   const logger = opts.logger ?? createLogger({ service: 'delivery-service', level: 'error', silent: true });
+  // Listen before building: PUBLIC_URL (the receipts callback base) is this server's own address.
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const defaults = createSimulatedProviders({ db: pg.db, clock, random: seededRandom(1), latencyMs: 0, failureRate: 0 });
   const service = buildDeliveryService({
     db: pg.db,
@@ -67,12 +73,10 @@ export async function startDelivery(opts: HarnessOptions = {}) {
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, partitionsConsumedConcurrently: 2, keyConcurrency: 16, maxWaitTimeMs: 100 },
       outbox: { pollMs: 50, batchSize: 50 },
       serviceToken: TEST_SERVICE_TOKEN,
+      ...(opts.receipts ? { receipts: { publicUrl: url, simSecret: opts.receipts.simSecret ?? null } } : {}),
     },
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = service.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on('request', service.app);
   const reader = testKafka(brokers);
 
   return {

@@ -32,6 +32,8 @@ import { createCampaignDispatcher, type CampaignDispatcher } from './campaigns/c
 import { consoleStatic } from './console/console-static';
 import { sessionRouter } from './console/session-router';
 import { httpsOnly } from './transport/https-only';
+import { webhooksRouter } from './webhooks/webhooks-router';
+import { createWebhookSender, type WebhookSender } from './webhooks/webhook-sender';
 
 export interface RouterServiceDeps {
   db: Knex;
@@ -73,7 +75,13 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
 
   const projection: StatusProjection | null = deps.kafka
-    ? createStatusProjection({ kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger })
+    ? createStatusProjection({ kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger, clock, onEnqueued: () => relay.kick() })
+    : null;
+  const webhookSender: WebhookSender | null = deps.kafka
+    ? createWebhookSender({
+      kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger, clock,
+      random: deps.random ?? Math.random, settings: settings.webhooks, onEnqueued: () => relay.kick(),
+    })
     : null;
   const dispatcher = createCampaignDispatcher({
     db, clock, logger, topics: topicsFor(settings.topicPrefix), fetch: deps.fetch ?? globalThis.fetch, onEnqueued: () => relay.kick(),
@@ -110,6 +118,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   // Every /v1 route needs an API key; the token bucket is per key, so it runs after authentication.
   app.use('/v1', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }));
   app.use('/v1/keys', requireScope('admin'), keysRouter({ db, clock, logger }));
+  app.use('/v1/webhooks', requireScope('admin'), webhooksRouter({ db, clock, logger, policy: settings.webhooks }));
   app.use('/v1/messages', messagesRouter({
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock },
@@ -152,6 +161,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     start() {
       relay.start();
       projection?.start();
+      webhookSender?.start();
       dispatcher.start();
       const setup = deps.metrics;
       if (setup && !outboxGauges) {
@@ -171,7 +181,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
       await dispatcher.stop();
-      await Promise.all([relay.stop(), projection?.stop()]);
+      await Promise.all([relay.stop(), projection?.stop(), webhookSender?.stop()]);
     },
   };
 }

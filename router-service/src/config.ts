@@ -58,6 +58,12 @@ interface Env extends MetricsEnv {
   BATCH_BODY_LIMIT: string;
   FAULTS: string;
   ADMIN_TOKEN?: string;
+  WEBHOOK_ALLOW_PRIVATE: boolean;
+  WEBHOOK_ALLOWED_HOSTS: string;
+  WEBHOOK_TIMEOUT_MS: number;
+  WEBHOOK_BACKOFF_BASE_MS: number;
+  WEBHOOK_BACKOFF_MAX_MS: number;
+  WEBHOOK_DISABLE_AFTER_SECONDS: number;
 }
 
 const url = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -135,6 +141,16 @@ const envSchema = Joi.object<Env, true>({
   FAULTS: Joi.string().allow('').default(''),
   // A secret: no default. Unset: /admin/faults does not exist.
   ADMIN_TOKEN: Joi.string().min(16).empty(''),
+  // Webhook destinations (docs/webhooks.md "SSRF"): private, loopback, link-local ... addresses are
+  // refused unless allowed here (npm start's local demo sets WEBHOOK_ALLOW_PRIVATE=true).
+  WEBHOOK_ALLOW_PRIVATE: Joi.boolean().default(false),
+  // Comma-separated host names, addresses or CIDRs that may be called even if private.
+  WEBHOOK_ALLOWED_HOSTS: Joi.string().allow('').default(''),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  WEBHOOK_BACKOFF_BASE_MS: Joi.number().integer().min(1).default(5_000),
+  WEBHOOK_BACKOFF_MAX_MS: Joi.number().integer().min(1).default(3_600_000),
+  // An endpoint failing this long without one success is disabled (default 5 days).
+  WEBHOOK_DISABLE_AFTER_SECONDS: Joi.number().min(0.001).default(5 * 86_400),
   ...METRICS_ENV,
 }).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
@@ -188,6 +204,13 @@ function toConfig(env: Env) {
       batchMaxItems: env.BATCH_MAX_ITEMS,
       cancelSettleMs: env.CANCEL_SETTLE_MS,
       batchBodyLimit: env.BATCH_BODY_LIMIT,
+      webhooks: {
+        allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+        allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        backoff: { baseMs: env.WEBHOOK_BACKOFF_BASE_MS, maxMs: env.WEBHOOK_BACKOFF_MAX_MS },
+        disableAfterMs: Math.round(env.WEBHOOK_DISABLE_AFTER_SECONDS * 1000),
+      },
     },
   };
 }

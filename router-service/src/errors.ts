@@ -278,3 +278,16 @@ export class BatchTooLarge extends HttpProblem {
     super(413, 'BATCH_TOO_LARGE', 'Batch too large', `A batch holds at most ${max} items; this one has ${count}`, { maxItems: max, count });
   }
 }
+
+/** POST /v1/webhooks: the destination may not be called (docs/webhooks.md "SSRF"); `reason` says why. */
+export class WebhookUrlRefused extends HttpProblem {
+  constructor(reason: string) {
+    super(422, 'WEBHOOK_URL_REFUSED', 'Webhook URL refused', `The webhook URL may not be called: ${reason}`, { reason });
+  }
+}
+
+export class WebhookNotFound extends HttpProblem {
+  constructor(id: string) {
+    super(404, 'WEBHOOK_NOT_FOUND', 'Webhook endpoint not found', `No webhook endpoint with id ${id}`);
+  }
+}

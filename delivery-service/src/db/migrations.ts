@@ -209,4 +209,36 @@ const statsIndex = {
   },
 };
 
-export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers, statsIndex]);
+/**
+ * Delivery receipts (issue 11 item 5). `attempt_traceparent` is the W3C traceparent of the attempt
+ * span that sent the message: a receipt's span is its child and links to it, so the receipt joins
+ * the message's trace. `receipts` keeps every callback once (provider, provider message id,
+ * provider status): a repeated callback changes nothing; one that arrives before the attempt's
+ * commit (message_id null) is applied by that commit. The index finds a message by the provider's id.
+ */
+const receipts = {
+  name: '007_receipts',
+  async up(db: Knex) {
+    await db.raw('ALTER TABLE messages ADD COLUMN IF NOT EXISTS attempt_traceparent text');
+    await db.raw('CREATE INDEX IF NOT EXISTS messages_provider_message_id_idx ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL');
+    await db.schema.createTable('receipts', (t) => {
+      t.text('provider').notNullable();
+      t.text('provider_message_id').notNullable();
+      t.text('provider_status').notNullable();
+      // delivered | bounced | undelivered; null: an intermediate update (queued, sent), recorded only.
+      t.text('status');
+      t.text('error_code');
+      t.uuid('message_id');
+      t.timestamp('received_at', { useTz: true }).notNullable();
+      t.primary(['provider', 'provider_message_id', 'provider_status']);
+    });
+    await db.raw('CREATE INDEX receipts_unmatched_idx ON receipts (provider_message_id) WHERE message_id IS NULL');
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('receipts');
+    await db.raw('DROP INDEX IF EXISTS messages_provider_message_id_idx');
+    await db.raw('ALTER TABLE messages DROP COLUMN IF EXISTS attempt_traceparent');
+  },
+};
+
+export const deliveryMigrations = listMigrations([init, tenants, outbox, cancelLanes, providers, statsIndex, receipts]);

@@ -14,6 +14,7 @@ export interface ProviderSimConfig {
   otlpEndpoint: string;
   environment: string;
   serviceVersion: string;
+  receipts: { secret: string | null; delayMs: number; bounceRate: number; undeliveredRate: number };
 }
 
 interface Env {
@@ -27,6 +28,10 @@ interface Env {
   OTEL_EXPORTER_OTLP_ENDPOINT: string;
   DEPLOYMENT_ENVIRONMENT: string;
   SERVICE_VERSION: string;
+  SIM_RECEIPT_SECRET?: string;
+  SIM_RECEIPT_DELAY_MS: number;
+  SIM_RECEIPT_BOUNCE_RATE: number;
+  SIM_RECEIPT_UNDELIVERED_RATE: number;
 }
 
 const schema = Joi.object<Env, true>({
@@ -40,6 +45,11 @@ const schema = Joi.object<Env, true>({
   OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().allow('').default('http://127.0.0.1:4000'),
   DEPLOYMENT_ENVIRONMENT: Joi.string().default('local'),
   SERVICE_VERSION: Joi.string().default('0.1.0'),
+  // A secret: no default. Unset: no receipts are sent.
+  SIM_RECEIPT_SECRET: Joi.string().min(16).empty(''),
+  SIM_RECEIPT_DELAY_MS: Joi.number().integer().min(0).default(1_000),
+  SIM_RECEIPT_BOUNCE_RATE: Joi.number().min(0).max(1).default(0),
+  SIM_RECEIPT_UNDELIVERED_RATE: Joi.number().min(0).max(1).default(0),
 }).unknown(true);
 
 export function loadProviderSimConfig(env: NodeJS.ProcessEnv): Readonly<ProviderSimConfig> {
@@ -57,5 +67,6 @@ export function loadProviderSimConfig(env: NodeJS.ProcessEnv): Readonly<Provider
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     environment: e.DEPLOYMENT_ENVIRONMENT,
     serviceVersion: e.SERVICE_VERSION,
+    receipts: { secret: e.SIM_RECEIPT_SECRET ?? null, delayMs: e.SIM_RECEIPT_DELAY_MS, bounceRate: e.SIM_RECEIPT_BOUNCE_RATE, undeliveredRate: e.SIM_RECEIPT_UNDELIVERED_RATE },
   });
 }

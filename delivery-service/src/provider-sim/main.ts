@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   await ensureDatabase(config.databaseUrl);
   const db = createDb({ url: config.databaseUrl, schema: config.databaseSchema });
   await migrate(db, config.databaseSchema, providerSimMigrations);
-  const app = buildProviderSim({ db, logger, clock: { now: () => new Date() }, random: seededRandom(config.seed), latencyMs: config.latencyMs, failureRate: config.failureRate });
+  const { createReceiptSender } = require('./receipt-sender') as typeof import('./receipt-sender');
+  const clock = { now: () => new Date() };
+  const receipts = createReceiptSender(config.receipts, { random: seededRandom(config.seed + 1), clock, logger });
+  const app = buildProviderSim({ db, logger, clock, random: seededRandom(config.seed), latencyMs: config.latencyMs, failureRate: config.failureRate, receipts });
   // Loopback only: it stands in for providers on the internet, for this machine's services.
   const server = createHttpServer(app, config.http, logger).listen(config.port, '127.0.0.1', () => logger.info('provider-sim listening', { port: config.port }));
   let stopping = false;
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal });
     const deadline = setTimeout(() => process.exit(1), 10_000).unref();
+    receipts.close();
     await new Promise((resolve) => server.close(resolve));
     await db.destroy();
     await telemetry.shutdown();

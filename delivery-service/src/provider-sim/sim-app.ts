@@ -6,6 +6,7 @@ import { listMigrations, type Db } from '@ca/postgres';
 import type { Logger } from '@ca/telemetry';
 import { createSimTables } from '../db/migrations';
 import { createSimulatedProvider } from '../providers/simulated-provider';
+import type { ReceiptSender } from './receipt-sender';
 
 export interface ProviderSimDeps {
   db: Db;
@@ -16,6 +17,8 @@ export interface ProviderSimDeps {
   latencyMs: number;
   /** Share of calls (0..1) that fail transiently. */
   failureRate: number;
+  /** Delivery receipts posted to the request's statusCallbackUrl (absent: none). */
+  receipts?: ReceiptSender;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface ProviderSimDeps {
  *     422 { code: invalid_recipient }  the fail-permanent rule (contracts/provider-rules.ts)
  *     503 { code: unavailable }        a transient failure (fail-transient/fail-always rules, failure rate)
  *   GET /v1/:channel/messages?idempotencyKey=…  200 { id } | 404: did the simulator accept that key?
+ * With `statusCallbackUrl` in the POST body and SIM_RECEIPT_SECRET set, an accepted message's
+ * receipt (delivered, or bounced/undelivered by the configured shares) is posted there later.
  * Its records live in its own PostgreSQL schema, so they outlive a delivery-service crash.
  */
 export function buildProviderSim(deps: ProviderSimDeps) {
@@ -39,7 +44,7 @@ export function buildProviderSim(deps: ProviderSimDeps) {
   app.post('/v1/:channel/messages', express.json({ limit: '512kb' }), async (req, res) => {
     const channel = channelOf(req.params.channel as string);
     const key = req.get('idempotency-key');
-    const body = req.body as { to?: unknown; subject?: unknown; body?: unknown } | undefined;
+    const body = req.body as { to?: unknown; subject?: unknown; body?: unknown; statusCallbackUrl?: unknown } | undefined;
     if (!key || typeof body?.to !== 'string' || typeof body.body !== 'string') {
       throw new HttpProblem(400, 'INVALID_REQUEST', 'Invalid request', 'Idempotency-Key header, to and body are required');
     }
@@ -55,6 +60,7 @@ export function buildProviderSim(deps: ProviderSimDeps) {
     });
     if (!result) return;
     if (result.ok) {
+      if (typeof body.statusCallbackUrl === 'string' && /^https?:\/\//.test(body.statusCallbackUrl)) deps.receipts?.schedule(body.statusCallbackUrl, result.providerMessageId);
       res.status(201).json({ id: result.providerMessageId });
       return;
     }

@@ -11,6 +11,7 @@ export function createHttpSimProvider(name: string, channel: Channel, baseUrl: s
   const base = baseUrl.replace(/\/+$/, '');
   return {
     name,
+    receipts: 'sim',
     async send(req: ProviderRequest, signal: AbortSignal): Promise<ProviderResult> {
       const res = await fetch(`${base}/v1/${channel}/messages`, {
         method: 'POST',

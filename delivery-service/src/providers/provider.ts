@@ -43,6 +43,11 @@ export type ProviderLookup = { found: true; providerMessageId: string } | { foun
 
 export interface Provider {
   readonly name: string;
+  /**
+   * Which receipt endpoint this provider calls back (`/v1/receipts/<receipts>`), when it sends
+   * delivery receipts; the dispatcher then sets `statusCallbackUrl` from PUBLIC_URL.
+   */
+  readonly receipts?: 'twilio' | 'sim';
   send(req: ProviderRequest, signal: AbortSignal): Promise<ProviderResult>;
   /**
    * Optional: asks the provider whether it accepted the message with this idempotency key. Offered

@@ -30,6 +30,7 @@ export function createTwilioProvider(name: string, channel: Channel, s: TwilioSe
   const address = (n: string) => (channel === 'whatsapp' && !n.startsWith('whatsapp:') ? `whatsapp:${n}` : n);
   return {
     name,
+    receipts: 'twilio',
     async send(req: ProviderRequest, signal: AbortSignal): Promise<ProviderResult> {
       const form = new URLSearchParams({ To: address(req.to), From: address(s.from), Body: req.body });
       if (req.statusCallbackUrl) form.set('StatusCallback', req.statusCallbackUrl);

@@ -19,6 +19,7 @@ export function withProviderFaults(providers: Providers, faults: Faults, random:
 function decorate(provider: Provider, faults: Faults, random: () => number): Provider {
   return {
     name: provider.name,
+    ...(provider.receipts ? { receipts: provider.receipts } : {}),
     async send(req, signal): Promise<ProviderResult> {
       const latencyMs = faults.value(FAULT.providerLatency, req.channel);
       const outage = faults.rolls(FAULT.providerOutage, random, req.channel);

@@ -29,6 +29,8 @@ export interface DispatchDeps {
   circuitRetryMs: number;
   clock: { now(): Date };
   logger: Logger;
+  /** PUBLIC_URL + /v1/receipts: providers that send receipts are told to call back under it; null: none are asked. */
+  receiptsUrl?: string | null;
 }
 
 /**
@@ -50,7 +52,8 @@ export function createDispatcher(deps: DispatchDeps) {
         const started = Date.now();
         let outcome: CallOutcome;
         try {
-          const run = await c.breaker.run(() => c.provider.send(req, AbortSignal.timeout(deps.providerTimeoutMs)));
+          const callback = c.provider.receipts && deps.receiptsUrl ? { statusCallbackUrl: `${deps.receiptsUrl}/${c.provider.receipts}` } : {};
+          const run = await c.breaker.run(() => c.provider.send({ ...req, ...callback }, AbortSignal.timeout(deps.providerTimeoutMs)));
           if (run.open) outcome = { kind: 'circuit_open' };
           else if (run.result.ok) outcome = { kind: 'sent', providerMessageId: run.result.providerMessageId };
           else if (!run.result.retryable) outcome = { kind: 'permanent', result: run.result };

@@ -44,7 +44,7 @@ export function buildProvider(config: ProviderConfig, credentials: Record<string
     case 'simulated': {
       if (s.baseUrl) return createHttpSimProvider(config.name, channel, str(s.baseUrl), clock);
       const base = defaults[channel];
-      return { name: config.name, send: (req, signal) => base.send(req, signal), ...(base.lookup ? { lookup: base.lookup.bind(base) } : {}) };
+      return { name: config.name, send: (req, signal) => base.send(req, signal), ...(base.lookup ? { lookup: base.lookup.bind(base) } : {}), ...(base.receipts ? { receipts: base.receipts } : {}) };
     }
   }
 }

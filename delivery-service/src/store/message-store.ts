@@ -1,5 +1,6 @@
 import type { AttemptOutcome, CancelRequest, DeliveryStatusView, MessageStatus, SendRecord } from '@ca/contracts';
 import { enqueue, type OutboxRecord } from '@ca/outbox';
+import type { Knex } from 'knex';
 import type { Db } from '@ca/postgres';
 import { retryOnConflict } from './pg-errors';
 
@@ -39,7 +40,15 @@ export interface AttemptResult {
   providerMessageId: string | null;
   /** Records announcing this outcome (the retry at dueAt, a dead letter): written only if the fence holds. */
   publish: OutboxRecord[];
+  /** W3C traceparent of this attempt's span: a later delivery receipt's span is its child and links to it. */
+  attemptTraceparent?: string | null;
 }
+
+/**
+ * Runs inside finish()'s transaction after messages became `sent` (receipts/receipt-store.ts:
+ * a receipt that arrived before this commit is applied now).
+ */
+export type AfterSent = (trx: Knex.Transaction, sent: ReadonlyArray<{ id: string; providerMessageId: string }>, now: Date) => Promise<void>;
 
 const ACTIVE: MessageStatus[] = ['pending', 'retrying'];
 const noNul = (s: string | null) => (s === null ? null : s.replaceAll('\u0000', '\uFFFD'));
@@ -49,7 +58,7 @@ const noNul = (s: string | null) => (s === null ? null : s.replaceAll('\u0000', 
  * SQL), so lease and retry timing are exact under test. Each write takes many messages at once
  * (one statement or one transaction for N), called through batchers by concurrent attempts.
  */
-export function createMessageStore(db: Db) {
+export function createMessageStore(db: Db, hooks: { afterSent?: AfterSent } = {}) {
   return {
     /** First sight of records: keep the messages (idempotent for redelivered records). */
     async saveReceived(records: readonly SendRecord[], now: Date): Promise<void> {
@@ -142,15 +151,17 @@ export function createMessageStore(db: Db) {
         const values = results.map((r) => ({
           id: r.id, fence: r.fence, status: r.status, attempts: r.attempts,
           last_attempted_at: r.outcome ? r.startedAt : null, due_at: r.dueAt, error: noNul(r.error),
-          provider_message_id: r.providerMessageId, finished_at: r.finishedAt,
+          provider_message_id: r.providerMessageId, finished_at: r.finishedAt, attempt_traceparent: r.attemptTraceparent ?? null,
         }));
         const { rows } = await trx.raw<{ rows: Array<{ id: string; revival_outbox_id: string | null }> }>(
           `UPDATE messages m SET status = v.status, attempts = v.attempts,
                   last_attempted_at = coalesce(v.last_attempted_at, m.last_attempted_at), due_at = v.due_at,
                   lease_owner = NULL, lease_until = NULL, error_message = v.error,
-                  provider_message_id = coalesce(v.provider_message_id, m.provider_message_id), updated_at = v.finished_at
+                  provider_message_id = coalesce(v.provider_message_id, m.provider_message_id), updated_at = v.finished_at,
+                  attempt_traceparent = coalesce(v.attempt_traceparent, m.attempt_traceparent)
              FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id uuid, fence bigint, status text, attempts int,
-                  last_attempted_at timestamptz, due_at timestamptz, error text, provider_message_id text, finished_at timestamptz)
+                  last_attempted_at timestamptz, due_at timestamptz, error text, provider_message_id text, finished_at timestamptz,
+                  attempt_traceparent text)
             WHERE m.id = v.id AND m.fence = v.fence
             RETURNING m.id, m.revival_outbox_id`,
           [JSON.stringify(values)],
@@ -176,6 +187,9 @@ export function createMessageStore(db: Db) {
         const revivals = rows.map((r) => r.revival_outbox_id).filter((id): id is string => id !== null);
         if (revivals.length > 0) await trx('outbox').whereIn('id', revivals).delete();
         await enqueue(trx, kept.flatMap((r) => r.publish), kept[0]!.finishedAt);
+        // After the `sent` events, so a receipt's event follows its message's `sent` on the topic.
+        const nowSent = sent.filter((r) => r.status === 'sent' && r.providerMessageId).map((r) => ({ id: r.id, providerMessageId: r.providerMessageId! }));
+        if (hooks.afterSent && nowSent.length > 0) await hooks.afterSent(trx, nowSent, kept[0]!.finishedAt);
         return ours;
       }));
       return results.map((r) => recorded.has(r.id));

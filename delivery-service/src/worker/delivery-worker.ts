@@ -45,6 +45,8 @@ export interface DeliveryWorkerDeps {
   suppressions?: SuppressionStore;
   /** One call per committed outcome (default: instruments on the global meter). */
   metrics?: DeliveryMetrics;
+  /** PUBLIC_URL + /v1/receipts, passed to providers that send delivery receipts; absent: none are asked. */
+  receiptsUrl?: string | null;
 }
 
 export type HandleOutcome = 'sent' | 'retry_scheduled' | 'failed' | 'dead_lettered' | 'malformed' | 'skipped' | 'fenced';
@@ -89,6 +91,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     circuitRetryMs: (deps.routing?.breaker ?? DEFAULT_BREAKER).resetTimeoutMs,
     clock,
     logger,
+    receiptsUrl: deps.receiptsUrl ?? null,
   });
   const metrics = deps.metrics ?? createDeliveryMetrics();
 
@@ -189,7 +192,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const base = { id: record.id, fence: claim.fence, attempts: claim.attempt, worker: deps.workerId, startedAt, providerMessageId, backoffMs: null, dueAt: null };
     const f = failure as DeliveryError | null;
     // Every outcome also announces the new status (router-service's listing projection), in the same fenced commit.
-    const finish = (r: AttemptResult, opts?: { urgent?: boolean }) => finisher.add({ ...r, publish: [...r.publish, statusEventRow(topics.status, record, r, trace)] }, opts);
+    const finish = (r: AttemptResult, opts?: { urgent?: boolean }) =>
+      finisher.add({ ...r, attemptTraceparent: trace[HEADERS.traceparent] ?? null, publish: [...r.publish, statusEventRow(topics.status, record, r, trace)] }, opts);
     // The provider that sent it (or was tried last) names the series; the channel's default otherwise.
     const event = { channel: record.channel, provider: usedProvider ?? providers[record.channel].name, tenantId: record.tenantId, attempts: claim.attempt, acceptedAt: record.createdAt };
 

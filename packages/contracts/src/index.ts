@@ -8,3 +8,4 @@ export * from './provider-rules';
 export * from './span-attributes';
 export * from './record-key';
 export * from './status-event';
+export * from './webhook-event';

@@ -49,6 +49,13 @@ export const ATTR = {
   faultInjected: 'ca.fault.injected',
   /** The delay an injected latency fault added, in ms. */
   faultDelayMs: 'ca.fault.delay_ms',
+  /** A delivery receipt: the provider's own status word (Twilio `delivered`, `failed`) and what it became. */
+  receiptProviderStatus: 'ca.receipt.provider_status',
+  receiptOutcome: 'ca.receipt.outcome',
+  /** A merchant webhook POST: the endpoint, the event type, and which try it is (1-based). */
+  webhookEndpointId: 'ca.webhook.endpoint_id',
+  webhookEventType: 'ca.webhook.event_type',
+  webhookAttempt: 'ca.webhook.attempt',
 } as const;
 
 /** Manual span names (auto-instrumentation names its own). */
@@ -65,6 +72,10 @@ export const SPAN = {
   batchValidate: 'batch.validate',
   batchStore: 'batch.store',
   cancel: 'message.cancel',
+  /** A provider's delivery receipt applied to a message: in the message's trace, linked to the attempt span. */
+  receipt: 'message.receipt',
+  /** One POST of a status event to a merchant's webhook endpoint (CLIENT span in the message's trace). */
+  webhookDeliver: 'webhook.deliver',
   /** Marks an injected fault (packages/faults) where no span of ours is at hand, e.g. under a failed produce. */
   faultInjected: 'fault.injected',
 } as const;

@@ -16,6 +16,12 @@ export const TOPIC_SUFFIX = {
   /** Delivery status changes (StatusEvent), key = message id: router-service keeps its listing projection from them. */
   status: 'message.status',
   /**
+   * One merchant webhook POST to make (WebhookDeliverRecord), key = endpoint id. router-service
+   * enqueues it with its status projection update and consumes it itself; a failed POST is
+   * re-enqueued with not_before = the backoff.
+   */
+  webhookDeliver: 'webhook.deliver',
+  /**
    * Priority lanes: high and low have topics (and consumer groups) of their own, so a HIGH message
    * never waits behind a LOW backlog; medium keeps the original send.<channel> (records written
    * before lanes existed, and every consumer of it, stay valid).
@@ -31,6 +37,7 @@ export interface Topics {
   retry(channel: Channel): string;
   readonly deadLetter: string;
   readonly status: string;
+  readonly webhookDeliver: string;
   /** The send topic of a priority lane (medium: send(channel)). */
   lane(channel: Channel, priority: Priority): string;
 }
@@ -41,6 +48,7 @@ export function topicsFor(prefix = ''): Topics {
     retry: (channel) => prefix + TOPIC_SUFFIX.retry(channel),
     deadLetter: prefix + TOPIC_SUFFIX.deadLetter,
     status: prefix + TOPIC_SUFFIX.status,
+    webhookDeliver: prefix + TOPIC_SUFFIX.webhookDeliver,
     lane: (channel, priority) => prefix + TOPIC_SUFFIX.lane(channel, priority),
   };
 }
@@ -54,4 +62,9 @@ export function deliveryGroupId(prefix: string, channel: Channel, priority: Prio
 /** router-service's group on the status topic (one projection per deployment, shared by its processes). */
 export function routerStatusGroupId(prefix: string): string {
   return `${prefix}router.status`;
+}
+
+/** router-service's group on the webhook topic (its webhook sender). */
+export function routerWebhookGroupId(prefix: string): string {
+  return `${prefix}router.webhooks`;
 }

@@ -8,7 +8,7 @@ import { CHANNELS, PRIORITIES, TOPIC_SUFFIX, deliveryGroupId, topicsFor } from '
 test('infra/topics.json lists every topic of topicsFor(), lanes included, and nothing else', () => {
   const file = JSON.parse(readFileSync(join(__dirname, '../../../infra/topics.json'), 'utf8')) as { topics: Array<{ name: string }> };
   const t = topicsFor('');
-  const used = new Set<string>([t.deadLetter, t.status]);
+  const used = new Set<string>([t.deadLetter, t.status, t.webhookDeliver]);
   for (const c of CHANNELS) {
     used.add(t.send(c));
     used.add(t.retry(c));

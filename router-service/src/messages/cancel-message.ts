@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { HEADERS, type CanceledView } from '@ca/contracts';
+import { HEADERS, topicsFor, type CanceledView } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
-import type { Logger } from '@ca/telemetry';
+import { currentTraceHeaders, type Logger } from '@ca/telemetry';
+import { enqueueWebhookEvents } from '../webhooks/webhook-store';
 import type { Clock } from '../clock';
 import { MessageNotCancelable, MessageNotFound, StorageUnavailable, isStorageUnavailable } from '../errors';
 import { cancelInDelivery, fetchDeliveryStatus, type Fetch } from './delivery-client';
@@ -12,7 +13,14 @@ export interface CancelDeps {
   fetch: Fetch;
   clock: Clock;
   logger: Logger;
-  settings: { deliveryUrl: string; deliveryTimeoutMs: number; serviceToken: string | null; cancelSettleMs: number };
+  settings: { deliveryUrl: string; deliveryTimeoutMs: number; serviceToken: string | null; cancelSettleMs: number; topicPrefix: string };
+}
+
+/** message.canceled for the merchant's webhooks, in the transaction that cancels (docs/webhooks.md). */
+async function announceCanceled(trx: Knex.Transaction, deps: CancelDeps, id: string, tenantId: string, at: Date): Promise<void> {
+  await enqueueWebhookEvents(trx, topicsFor(deps.settings.topicPrefix), [{
+    tenantId, messageId: id, status: 'canceled', deliveryAttempts: 0, lastAttemptedAt: null, at: at.toISOString(), traceHeaders: currentTraceHeaders(),
+  }], at);
 }
 
 const SETTLE_POLL_MS = 50;
@@ -41,6 +49,7 @@ export async function cancelMessage(deps: CancelDeps, id: string, tenantId: stri
         .delete();
       if (removed === 0) return false;
       await trx('messages').where({ id, tenant_id: tenantId }).update({ canceled_at: now, status: 'canceled' });
+      await announceCanceled(trx, deps, id, tenantId, now);
       return true;
     });
     if (local) {
@@ -54,7 +63,10 @@ export async function cancelMessage(deps: CancelDeps, id: string, tenantId: stri
     });
     if (outcome.canceled) {
       const at = deps.clock.now();
-      await deps.db('messages').where({ id, tenant_id: tenantId }).whereNull('canceled_at').update({ canceled_at: at, status: 'canceled' });
+      await deps.db.transaction(async (trx) => {
+        const n = await trx('messages').where({ id, tenant_id: tenantId }).whereNull('canceled_at').update({ canceled_at: at, status: 'canceled' });
+        if (n > 0) await announceCanceled(trx, deps, id, tenantId, at);
+      });
       deps.logger.info('message canceled in delivery', { messageId: id });
       return canceledView(id, at);
     }

@@ -42,8 +42,8 @@ export function routerResponseChecker(): ResponseChecker {
 export const NOT_YET_DOCUMENTED: readonly string[] = ['/v1/webhooks'];
 /** Operations on a documented path that are not in the document yet (method + path). Empty. */
 const NOT_YET_DOCUMENTED_OPS: readonly string[] = [];
-/** Problem codes only undocumented routes answer (openapi-document.test.ts wants every other code in the document). Empty. */
-export const NOT_YET_DOCUMENTED_CODES: readonly string[] = [];
+/** Problem codes only undocumented routes answer (openapi-document.test.ts wants every other code in the document). */
+export const NOT_YET_DOCUMENTED_CODES: readonly string[] = ['WEBHOOK_URL_REFUSED', 'WEBHOOK_NOT_FOUND'];
 
 function awaitingDocumentation(url: string, method = 'GET'): boolean {
   const path = url.split('?')[0]!.toLowerCase().replace(/(.)\/+$/, '$1'); // express routes /v1/messages/ as /v1/messages

@@ -9,12 +9,17 @@
  *   https://www.twilio.com/docs/api/errors/20429  (429 Too Many Requests: "never processed and is
  *     always safe to retry"; we send Retry-After)
  *   https://www.twilio.com/docs/api/errors/20003  (401, authentication failed)
+ *   https://www.twilio.com/docs/messaging/guides/track-outbound-message-status  (StatusCallback: a
+ *     form-encoded POST of MessageSid, MessageStatus, AccountSid, From, To, ApiVersion, SmsSid,
+ *     SmsStatus and, on failure, ErrorCode, to the URL given at create)
+ *   https://www.twilio.com/docs/usage/security#validating-requests  (X-Twilio-Signature: base64
+ *     HMAC-SHA1 keyed with the Auth Token over the full URL + each POST parameter, sorted by name, name+value)
  * Scripted behaviour per recipient: `+15005550001` → 21211, `+15005550429` → 429 (first `rateLimitTimes`
  * calls), anything else is accepted and recorded.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 export const TWILIO_INVALID_TO = '+15005550001';
 export const TWILIO_RATE_LIMITED_TO = '+15005550429';
@@ -24,10 +29,12 @@ export interface TwilioFake {
   accountSid: string;
   authToken: string;
   /** Every accepted message, as Twilio would store it. */
-  messages: Array<{ sid: string; to: string; from: string; body: string; status: string }>;
+  messages: Array<{ sid: string; to: string; from: string; body: string; status: string; statusCallback: string | null }>;
   /** Every request seen, accepted or not. */
   requests: Array<{ method: string; path: string; authorized: boolean }>;
   rateLimitTimes: number;
+  /** Posts the status callback of message `sid` as Twilio does (signed with `authToken` unless another is given). */
+  callback(sid: string, messageStatus: string, opts?: { errorCode?: string; signWith?: string }): Promise<{ status: number; contentType: string; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -41,7 +48,7 @@ export async function startTwilioFake(): Promise<TwilioFake> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   let limited = 0;
-  const fake: Omit<TwilioFake, 'url' | 'close'> = { accountSid, authToken, messages: [], requests: [], rateLimitTimes: 1 };
+  const fake: Omit<TwilioFake, 'url' | 'close' | 'callback'> = { accountSid, authToken, messages: [], requests: [], rateLimitTimes: 1 };
   const error = (res: import('node:http').ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
@@ -67,7 +74,7 @@ export async function startTwilioFake(): Promise<TwilioFake> {
         return error(res, 429, 20429, 'Too Many Requests', { 'retry-after': '2' });
       }
       const sid = `SM${randomBytes(16).toString('hex')}`;
-      const message = { sid, to, from, body: text, status: 'queued' };
+      const message = { sid, to, from, body: text, status: 'queued', statusCallback: form.get('StatusCallback') };
       fake.messages.push(message);
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ...message, account_sid: accountSid, direction: 'outbound-api', api_version: '2010-04-01', error_code: null, error_message: null, uri: `${base}/${sid}.json` }));
@@ -84,7 +91,24 @@ export async function startTwilioFake(): Promise<TwilioFake> {
     error(res, 404, 20404, 'The requested resource was not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  async function callback(sid: string, messageStatus: string, opts: { errorCode?: string; signWith?: string } = {}) {
+    const m = fake.messages.find((x) => x.sid === sid);
+    if (!m?.statusCallback) throw new Error(`message ${sid} has no StatusCallback`);
+    const params: Record<string, string> = {
+      AccountSid: accountSid, ApiVersion: '2010-04-01', From: m.from, To: m.to, MessageSid: sid, SmsSid: sid, MessageStatus: messageStatus, SmsStatus: messageStatus,
+      ...(opts.errorCode ? { ErrorCode: opts.errorCode } : {}),
+    };
+    const signed = m.statusCallback + Object.keys(params).sort().map((k) => k + params[k]).join('');
+    const signature = createHmac('sha1', opts.signWith ?? authToken).update(signed).digest('base64');
+    const res = await fetch(m.statusCallback, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'TwilioProxy/1.1' },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (await res.json()) as Record<string, unknown> };
+  }
   return Object.assign(fake, {
+    callback,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   });
