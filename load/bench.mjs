@@ -258,7 +258,7 @@ async function startSystem(name, env) {
     scrapes: () => scrapes,
     async counts() {
       const { rows: [r] } = await pg.query(`SELECT (SELECT count(*) FROM router.messages)::int AS accepted,
-        (SELECT count(*) FROM delivery.messages WHERE status IN ('sent', 'failed', 'dead_lettered'))::int AS delivered`);
+        (SELECT count(*) FROM delivery.messages WHERE status IN ('sent', 'delivered', 'bounced', 'undelivered', 'failed', 'dead_lettered'))::int AS delivered`);
       return r;
     },
     async stop() {

@@ -89,7 +89,7 @@ try {
   }));
 
   // 3. Wait for every HIGH, then for the LOW backlog.
-  const sentCount = async (ids) => Number((await db.query(`SELECT count(*) AS n FROM delivery.messages WHERE id = ANY($1::uuid[]) AND status = 'sent'`, [ids])).rows[0].n);
+  const sentCount = async (ids) => Number((await db.query(`SELECT count(*) AS n FROM delivery.messages WHERE id = ANY($1::uuid[]) AND status IN ('sent', 'delivered', 'bounced', 'undelivered')`, [ids])).rows[0].n);
   const deadline = Date.now() + 600_000;
   while ((await sentCount(highIds)) < HIGH) {
     if (Date.now() > deadline) throw new Error('HIGH messages not sent within 10 min');

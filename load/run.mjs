@@ -118,11 +118,12 @@ async function settle(run) {
         const res = await fetch(`${baseUrl}/v1/messages/${a.id}`, { headers: auth }).catch(() => null);
         if (!res?.ok) return;
         const view = await res.json();
-        if (['sent', 'failed', 'dead_lettered'].includes(view.status)) {
+        // After `sent`, a provider receipt may move it on (delivered, bounced, undelivered): sent all the same.
+        if (['sent', 'delivered', 'bounced', 'undelivered', 'failed', 'dead_lettered'].includes(view.status)) {
           pending.delete(a.id);
           const now = Date.now();
           lastSentAt = Math.max(lastSentAt, now);
-          if (view.status === 'sent') sentAfter.push(now - a.at);
+          if (!['failed', 'dead_lettered'].includes(view.status)) sentAfter.push(now - a.at);
         }
       }));
     }
