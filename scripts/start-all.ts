@@ -128,9 +128,10 @@ async function main(): Promise<void> {
   env.ROUTER_URL ??= urls['router-service'];
   // The fault-injection admin API (README "Failure scenarios"): one token for this run's three services.
   env.ADMIN_TOKEN ??= randomBytes(24).toString('base64url');
-  // Delivery receipts (docs/webhooks.md) are opt-in here: with SIM_RECEIPT_SECRET set, provider-sim
-  // calls delivery-service back (PUBLIC_URL defaults to it) and messages move on from `sent`. Off by
-  // default while the Postman collection and the system tests expect `sent` as the final status.
+  // Delivery receipts (docs/webhooks.md): provider-sim signs them with one secret for this run (as
+  // SERVICE_TOKEN) and calls delivery-service back (PUBLIC_URL defaults to it), so a message moves on
+  // from `sent` to `delivered` as with a real provider. `SIM_RECEIPT_SECRET=` (empty) turns them off.
+  env.SIM_RECEIPT_SECRET ??= randomBytes(32).toString('base64url');
   if (env.SIM_RECEIPT_SECRET) env.PUBLIC_URL ??= urls['delivery-service'];
   // The local demo's webhook receivers run on this machine: the operator allows private destinations here.
   env.WEBHOOK_ALLOW_PRIVATE ??= 'true';

@@ -8,8 +8,9 @@ import { createResponseChecker, type ResponseChecker } from '@ca/testing';
 /**
  * The Postman collection is checked against the OpenAPI documents (the source of truth): every
  * request names a documented operation of the service it calls, and every public operation has a
- * request. delivery-service has no public API (its /internal API is for the router); only its
- * probes are in the collection.
+ * request. delivery-service has no merchant API (its /internal API is for the router); only its
+ * probes are in the collection. Its receipt callbacks (/v1/receipts/twilio, /v1/receipts/sim) are
+ * called by providers in the providers' formats; docs/webhooks.md describes them (README, API reference).
  */
 const ROOT = join(__dirname, '../..');
 const COLLECTION = join(ROOT, 'postman/communication-aggregator.postman_collection.json');

@@ -42,7 +42,8 @@ test('seed request verbatim: POST /v1/notifications → sent, with the seed fiel
   const view = await waitFor('the notification to be sent', async () => {
     const r = await fetch(`${router}/v1/notifications/${accepted.notificationId}`, { headers });
     const v = (await r.json()) as Record<string, unknown>;
-    return v.status === 'SENT' ? v : null;
+    // SENT, or DELIVERED when provider-sim's receipt (on under npm start) has already come back.
+    return v.status === 'SENT' || v.status === 'DELIVERED' ? v : null;
   }, 30_000, 100);
   assert.equal(view.notificationId, accepted.id);
   assert.equal(view.userId, 'user-42');
@@ -85,5 +86,5 @@ test('seed request verbatim: POST /v1/notifications → sent, with the seed fiel
     await pg.end();
   }
   const after = await fetch(`${router}/v1/notifications/${accepted.id}`, { headers });
-  assert.equal(((await after.json()) as { status: string }).status, 'SENT');
+  assert.ok(['SENT', 'DELIVERED'].includes(((await after.json()) as { status: string }).status));
 });

@@ -55,6 +55,10 @@ test('delivery-stats: sent, failed, retries and the last minute per channel and 
     { channel: 'sms', provider: 'simulated-sms', sent: 1, failed: 0, retrying: 0, pending: 0, retries: 0, sentRecently: 1 },
   ]);
   assert.deepEqual((await stats(other, hourAgo)).body.rows.map((r) => [r.channel, r.sent]), [['email', 1]], 'the other merchant sees only its own');
+  // A delivery receipt moves a sent message on (as receipt-store does: status and updated_at): it still counts as sent, and when it was sent.
+  await h.db('messages').where({ id: sent[0]!.id }).update({ status: 'delivered', updated_at: new Date(Date.now() + 120_000) });
+  assert.deepEqual((await stats(acme, hourAgo, new Date(Date.now() + 60_000))).body.rows.map((r) => [r.channel, r.sent, r.sentRecently]), [['email', 2, 0], ['sms', 1, 0]]);
+  assert.equal((await stats(acme, hourAgo)).body.rows[0]!.sent, 2, 'a delivered message is still a sent one');
   assert.deepEqual((await stats(acme, new Date(Date.now() + 60_000))).body.rows, [], 'nothing accepted after the window start');
   assert.equal((await stats(acme, hourAgo, new Date(Date.now() + 60_000))).body.rows[0]!.sentRecently, 0);
   assert.equal((await fetch(`${h.url}/internal/v1/tenants/${acme}/delivery-stats?since=yesterday&recentSince=x`, { headers: SERVICE_AUTH })).status, 400);

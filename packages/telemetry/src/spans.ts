@@ -1,5 +1,6 @@
 import { context, propagation, trace, SpanStatusCode, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
+import { suppressTracing } from '@opentelemetry/core';
 
 export const tracer = trace.getTracer('communication-aggregator');
 
@@ -29,6 +30,14 @@ export function currentTraceHeaders(ctx: Context = context.active()): Record<str
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   return carrier;
+}
+
+/**
+ * Runs fn with tracing suppressed: auto-instrumentation (http, pg, …) records no span inside it. For
+ * a call whose own span already says what it did and whose URL must not be recorded whole.
+ */
+export function withoutAutoSpans<T>(fn: () => T): T {
+  return context.with(suppressTracing(context.active()), fn);
 }
 
 export function contextFromHeaders(headers: Record<string, string | undefined>): Context {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER, RECEIPT_STATUSES, SPAN, maskRecipient, recordKey, type Channel, type SendRecord, type Topics } from '@ca/contracts';
 import { enqueue, type OutboxRecord } from '@ca/outbox';
 import { currentTraceHeaders, tracer, type Logger } from '@ca/telemetry';
 import type { Clock } from '../clock';
@@ -27,7 +27,9 @@ export interface CampaignDispatcher {
   runOnce(): Promise<{ enqueued: number; refreshed: number }>;
 }
 
-const TERMINAL = new Set(['sent', 'failed', 'dead_lettered']);
+// A receipt may have moved a message past `sent` before the first refresh saw it (npm start turns
+// provider-sim's receipts on): those are terminal here too, and count as sent.
+const TERMINAL = new Set<string>(['sent', 'failed', 'dead_lettered', ...RECEIPT_STATUSES]);
 const STATUS_BATCH = 1000;
 
 interface QueuedRow {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Channel } from '@ca/contracts';
+import { RECEIPT_STATUSES, type Channel } from '@ca/contracts';
 import type { RecipientRow, RowRejection } from './csv-recipients';
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'canceled'] as const;
@@ -44,8 +44,12 @@ interface CampaignRow {
   canceled_at: Date | null;
 }
 
+/** A recipient counts as sent once a provider accepted its message, whatever its receipt said since. */
+const SENT_STATUSES: readonly string[] = ['sent', ...RECEIPT_STATUSES];
+const SENT_SQL = SENT_STATUSES.map((s) => `'${s}'`).join(', ');
+
 const COUNTS_SQL = `count(*)::int AS accepted,
-  (count(*) FILTER (WHERE r.delivery_status = 'sent'))::int AS sent,
+  (count(*) FILTER (WHERE r.delivery_status IN (${SENT_SQL})))::int AS sent,
   (count(*) FILTER (WHERE r.delivery_status IN ('failed', 'dead_lettered')))::int AS failed,
   (count(*) FILTER (WHERE r.state = 'canceled'))::int AS canceled`;
 
@@ -172,7 +176,7 @@ export async function listCampaignMessages(db: Knex, input: { campaignId: string
   switch (input.status) {
     case 'queued': void q.where('r.state', 'queued'); break;
     case 'canceled': void q.where('r.state', 'canceled'); break;
-    case 'sent': void q.where('r.delivery_status', 'sent'); break;
+    case 'sent': void q.whereIn('r.delivery_status', SENT_STATUSES); break;
     case 'failed': void q.whereIn('r.delivery_status', ['failed', 'dead_lettered']); break;
     case 'pending': void q.where('r.state', 'enqueued').whereNull('r.delivery_status'); break;
     default: break;
@@ -180,6 +184,6 @@ export async function listCampaignMessages(db: Knex, input: { campaignId: string
   const rows = await q as Array<{ line: number; recipient: string; user_id: string | null; state: CampaignMessageView['state']; delivery_status: string | null; message_id: string | null; trace_id: string | null }>;
   return rows.map((r) => ({
     line: r.line, recipient: r.recipient, userId: r.user_id, state: r.state, messageId: r.message_id, traceId: r.trace_id,
-    status: r.state === 'queued' ? 'queued' : r.state === 'canceled' ? 'canceled' : r.delivery_status === 'sent' ? 'sent' : r.delivery_status ? 'failed' : 'pending',
+    status: r.state === 'queued' ? 'queued' : r.state === 'canceled' ? 'canceled' : r.delivery_status && SENT_STATUSES.includes(r.delivery_status) ? 'sent' : r.delivery_status ? 'failed' : 'pending',
   }));
 }

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { ATTR, SPAN, parseWebhookDeliverRecord, routerWebhookGroupId, type Topics, type WebhookDeliverRecord } from '@ca/contracts';
 import { headersToRecord } from '@ca/kafka';
 import { enqueue } from '@ca/outbox';
-import { contextFromHeaders, currentTraceHeaders, tracer, type Logger } from '@ca/telemetry';
+import { contextFromHeaders, currentTraceHeaders, tracer, withoutAutoSpans, type Logger } from '@ca/telemetry';
 import { DestinationRefused, guardedLookup, refusalFor, type DestinationPolicy } from './ssrf';
 import { webhookHeaders } from './signing';
 import { deliverRow, getEndpoint } from './webhook-store';
@@ -120,7 +120,11 @@ export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
 
     async function attemptPost(span: Span): Promise<void> {
       const started = Date.now();
-      const result = await post(url, webhookHeaders(secret, record.webhookId, deps.clock.now(), record.body), record.body);
+      // This span is the POST's CLIENT span; the http instrumentation's own would record url.full with
+      // the query (a merchant may put a token there), so it is suppressed and the trace context sent
+      // by hand: the receiver can still join the message's trace.
+      const headers = { ...webhookHeaders(secret, record.webhookId, deps.clock.now(), record.body), ...currentTraceHeaders() };
+      const result = await withoutAutoSpans(() => post(url, headers, record.body));
       const durationMs = Date.now() - started;
       const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
       if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
