@@ -91,7 +91,9 @@ export function createReceiptStore(db: Db, topics: Topics) {
      */
     async applyEarly(trx: Knex.Transaction, sent: ReadonlyArray<{ id: string; providerMessageId: string }>, now: Date): Promise<void> {
       const byPmid = new Map(sent.map((s) => [s.providerMessageId, s.id]));
-      for (const pmid of [...byPmid.keys()].sort()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`receipt:${pmid}`]);
+      // One statement for the whole batch, locks taken in key order (the sorted subquery) so two
+      // commits never wait for each other in a cycle.
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [[...byPmid.keys()].map((pmid) => `receipt:${pmid}`)]);
       const early: Array<{ provider_message_id: string; status: ReceiptStatus; error_code: string | null }> = await trx('receipts')
         .whereIn('provider_message_id', [...byPmid.keys()]).whereNull('message_id').whereNotNull('status')
         .orderBy('received_at').select('provider_message_id', 'status', 'error_code');

@@ -28,7 +28,7 @@ async function statusEvents(h: H, reader: { records: Array<{ topic: string; valu
   return reader.records.filter((r) => r.topic === h.topics.status).map((r) => parseStatusEvent(r.value)).filter((e) => e?.id === id);
 }
 
-test('Twilio status callbacks: signature checked as Twilio documents, sent→delivered once, monotonic, failed 30006 is a bounce', async (t) => {
+test('Twilio status callbacks: signature checked as Twilio documents, sent→delivered once, monotonic, failed 30006 is a bounce, a callback before the commit applied by it', async (t) => {
   const h = await startDelivery({ receipts: {} });
   t.after(() => h.close());
   const twilio = await startTwilioFake();
@@ -77,6 +77,19 @@ test('Twilio status callbacks: signature checked as Twilio documents, sent→del
   assert.deepEqual(events.map((e) => e!.status), ['sent', 'delivered']);
   assert.ok(events[1]!.version > events[0]!.version);
   await waitFor('bounced event of b', async () => (await statusEvents(h, reader, b.id)).some((e) => e?.status === 'bounced'));
+
+  // A provider that calls back before it answers the send: the receipt finds no message with its id
+  // yet (kept as unmatched), and the attempt's own commit applies it — delivered, never stuck at sent.
+  twilio.callbackBeforeReply = 'delivered';
+  const c = await h.send('sms', '+14155550102', { tenantId });
+  await waitFor(`${c.id} delivered`, async () => (await getStatus(h, c.id)).body.status === 'delivered', 20_000);
+  assert.deepEqual(twilio.earlyCallbacks.map((e) => [e.status, e.outcome]), [[200, 'unmatched']], 'the receipt came before the commit');
+  const early = await waitFor('status events of c', async () => {
+    const e = await statusEvents(h, reader, c.id);
+    return e.some((x) => x?.status === 'delivered') ? e : null;
+  });
+  assert.deepEqual(early.map((e) => e!.status), ['sent', 'delivered']);
+  assert.ok(early[1]!.version > early[0]!.version);
 });
 
 test('provider-sim posts signed receipts: sent→delivered, and the receipt span is in the message trace, linked to the attempt span', async (t) => {

@@ -33,6 +33,13 @@ export interface TwilioFake {
   /** Every request seen, accepted or not. */
   requests: Array<{ method: string; path: string; authorized: boolean }>;
   rateLimitTimes: number;
+  /**
+   * When set, the fake posts this status callback for a new message before it answers the create
+   * request (a provider that calls back faster than the sender commits), and records what the
+   * receipt endpoint answered.
+   */
+  callbackBeforeReply: string | null;
+  earlyCallbacks: Array<{ sid: string; status: number; outcome: unknown }>;
   /** Posts the status callback of message `sid` as Twilio does (signed with `authToken` unless another is given). */
   callback(sid: string, messageStatus: string, opts?: { errorCode?: string; signWith?: string }): Promise<{ status: number; contentType: string; body: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -48,7 +55,7 @@ export async function startTwilioFake(): Promise<TwilioFake> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   let limited = 0;
-  const fake: Omit<TwilioFake, 'url' | 'close' | 'callback'> = { accountSid, authToken, messages: [], requests: [], rateLimitTimes: 1 };
+  const fake: Omit<TwilioFake, 'url' | 'close' | 'callback'> = { accountSid, authToken, messages: [], requests: [], rateLimitTimes: 1, callbackBeforeReply: null, earlyCallbacks: [] };
   const error = (res: import('node:http').ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
@@ -76,6 +83,10 @@ export async function startTwilioFake(): Promise<TwilioFake> {
       const sid = `SM${randomBytes(16).toString('hex')}`;
       const message = { sid, to, from, body: text, status: 'queued', statusCallback: form.get('StatusCallback') };
       fake.messages.push(message);
+      if (fake.callbackBeforeReply && message.statusCallback) {
+        const early = await callback(sid, fake.callbackBeforeReply);
+        fake.earlyCallbacks.push({ sid, status: early.status, outcome: early.body.outcome });
+      }
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ...message, account_sid: accountSid, direction: 'outbound-api', api_version: '2010-04-01', error_code: null, error_message: null, uri: `${base}/${sid}.json` }));
       return;
