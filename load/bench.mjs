@@ -40,6 +40,7 @@ const { values: opt } = parseArgs({
     baseline: { type: 'boolean', default: true }, // accepted for symmetry with run.mjs; always measured
     'skip-export-off': { type: 'boolean', default: false },
     'metrics-off': { type: 'boolean', default: false },
+    'skip-null-receiver': { type: 'boolean', default: false },
     connections: { type: 'string', default: '32' },
     'max-seconds': { type: 'string' },
     'sustain-seconds': { type: 'string' },
