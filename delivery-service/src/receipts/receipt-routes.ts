@@ -1,12 +1,13 @@
 import express, { Router } from 'express';
 import { context, SpanKind, trace, type Link } from '@opentelemetry/api';
 import { ATTR, HEADERS, RECEIPT_STATUSES, SPAN, type ReceiptStatus } from '@ca/contracts';
-import { contextFromHeaders, syntheticTraceparent, tracer, type Logger } from '@ca/telemetry';
+import { contextFromHeaders, currentTraceHeaders, syntheticTraceparent, tracer, type Logger } from '@ca/telemetry';
 import type { Db } from '@ca/postgres';
 import { invalidReceipt, receiptSignatureInvalid, receiptsNotConfigured } from '../errors';
 import type { CredentialCipher } from '../routing/credential-cipher';
 import { credentialsAad } from '../routing/provider-configs';
-import type { ReceiptInput, ReceiptOutcome, ReceiptStore } from './receipt-store';
+import { createBatcher } from '../store/batcher';
+import type { ReceiptInput, ReceiptOutcome, ReceiptStore, ReceiptTarget } from './receipt-store';
 import { verifyTwilioSignature } from './twilio-signature';
 import { checkSimSignature, SIM_SIGNATURE_HEADER } from './sim-signature';
 
@@ -44,6 +45,13 @@ export function mapTwilioStatus(messageStatus: string, errorCode: string | null)
  */
 export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
   const router = Router();
+  // Group commit, as the attempts' writes: receipts that arrive together are looked up in one
+  // query and applied in one transaction (a provider calls back for every message it was sent).
+  const finds = createBatcher<string, ReceiptTarget | null>(async (pmids) => {
+    const found = await deps.receipts.findMany(pmids);
+    return pmids.map((pmid) => found.get(pmid) ?? null);
+  }, 200);
+  const applies = createBatcher((items: Array<{ input: ReceiptInput; traceHeaders: Record<string, string> }>) => deps.receipts.applyMany(items, deps.clock.now()), 200);
   const form = express.text({ type: 'application/x-www-form-urlencoded', limit: '64kb' });
   const raw = express.text({ type: 'application/json', limit: '64kb' });
 
@@ -103,7 +111,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
 
   /** Applies one receipt in a `message.receipt` span: child of the attempt span (the message's trace), linked to it. */
   async function handle(input: ReceiptInput): Promise<ReceiptOutcome> {
-    const target = await deps.receipts.find(input.providerMessageId);
+    const target = await finds.add(input.providerMessageId);
     const traceparent = target?.attemptTraceparent ?? (target ? syntheticTraceparent(target.traceId) : null);
     const parent = traceparent ? contextFromHeaders({ [HEADERS.traceparent]: traceparent }) : context.active();
     const attempt = target?.attemptTraceparent ? trace.getSpanContext(parent) : undefined;
@@ -118,7 +126,8 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
       },
     }, parent, async (span) => {
       try {
-        const outcome = await deps.receipts.apply(input, deps.clock.now());
+        // The status event carries this span's context: the receipt's place in the message's trace.
+        const outcome = await applies.add({ input, traceHeaders: currentTraceHeaders() });
         span.setAttribute(ATTR.receiptOutcome, outcome);
         deps.logger.info('delivery receipt', { messageId: target?.id, provider: input.source, providerStatus: input.providerStatus, outcome });
         return outcome;

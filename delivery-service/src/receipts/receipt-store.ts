@@ -43,46 +43,93 @@ interface Moved { id: string; tenant_id: string | null; trace_id: string; status
  * is the status event's version, and enqueues that event in the same transaction.
  */
 export function createReceiptStore(db: Db, topics: Topics) {
-  /** Moves the messages `ids` from sent to `status`, enqueueing each one's status event. */
-  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, now: Date, traceHeaders: Record<string, string> | null): Promise<Moved[]> {
+  /** Moves the messages `ids` from sent to `status`, enqueueing each one's status event (with that message's trace headers, if given). */
+  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, now: Date, traceHeaders: (id: string) => Record<string, string> | null): Promise<Moved[]> {
     const { rows } = await trx.raw<{ rows: Moved[] }>(
       `UPDATE messages SET status = ?, fence = fence + 1, updated_at = ?, error_message = coalesce(?, error_message)
         WHERE id = ANY(CAST(? AS uuid[])) AND status = 'sent'
         RETURNING id, tenant_id, trace_id, status, fence, attempts, last_attempted_at, attempt_traceparent`,
       [status, now, errorCode ? `receipt error code ${errorCode}` : null, [...ids]],
     );
-    await enqueue(trx, rows.map((r) => statusEventRow(topics.status, r, now, traceHeaders)), now);
+    await enqueue(trx, rows.map((r) => statusEventRow(topics.status, r, now, traceHeaders(r.id))), now);
     return rows;
   }
 
+  /**
+   * Records each receipt once and applies it (see ReceiptOutcome), all in one transaction: receipts
+   * that arrive together (a provider calls back for every message it was sent) cost a handful of
+   * statements between them, not seven each. Outcomes in input order. Locks: one per provider
+   * message id, taken in key order, the same ones applyEarly takes, so a receipt is either seen by
+   * its attempt's commit or finds the message that commit made `sent`, never neither.
+   */
+  async function applyMany(items: ReadonlyArray<{ input: ReceiptInput; traceHeaders: Record<string, string> | null }>, now: Date): Promise<ReceiptOutcome[]> {
+    if (items.length === 0) return [];
+    return db.transaction(async (trx) => {
+      const pmids = [...new Set(items.map((i) => i.input.providerMessageId))];
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [pmids.map((pmid) => `receipt:${pmid}`)]);
+      const messages: Array<{ id: string; provider_message_id: string; tenant_id: string | null }> = await trx('messages')
+        .whereIn('provider_message_id', pmids).select('id', 'provider_message_id', 'tenant_id');
+      const targetOf = ({ providerMessageId, tenantId }: ReceiptInput) =>
+        messages.find((m) => m.provider_message_id === providerMessageId && (!tenantId || m.tenant_id === tenantId))?.id ?? null;
+      const targets = items.map((i) => targetOf(i.input));
+      const inserted: Array<{ provider: string; provider_message_id: string; provider_status: string }> = await trx('receipts').insert(items.map((i, n) => ({
+        provider: i.input.source, provider_message_id: i.input.providerMessageId, provider_status: i.input.providerStatus,
+        status: i.input.status, error_code: i.input.errorCode, message_id: targets[n], received_at: now,
+      }))).onConflict(['provider', 'provider_message_id', 'provider_status']).ignore().returning(['provider', 'provider_message_id', 'provider_status']);
+      const fresh = new Set(inserted.map((r) => `${r.provider}\u0000${r.provider_message_id}\u0000${r.provider_status}`));
+
+      const outcomes: ReceiptOutcome[] = [];
+      const first = new Map<string, number>(); // message id → the item that may move it (the first final receipt in the batch)
+      items.forEach(({ input }, n) => {
+        const key = `${input.source}\u0000${input.providerMessageId}\u0000${input.providerStatus}`;
+        if (!fresh.delete(key)) outcomes.push('duplicate'); // seen before, or earlier in this batch
+        else if (input.status === null) outcomes.push('ignored');
+        else if (!targets[n]) outcomes.push('unmatched');
+        else if (first.has(targets[n]!)) outcomes.push('stale'); // the first one moves it past sent
+        else {
+          first.set(targets[n]!, n);
+          outcomes.push('stale'); // until its transition says applied
+        }
+      });
+      const groups = new Map<string, number[]>();
+      for (const n of first.values()) {
+        const g = `${items[n]!.input.status}\u0000${items[n]!.input.errorCode ?? ''}`;
+        groups.set(g, [...(groups.get(g) ?? []), n]);
+      }
+      for (const members of groups.values()) {
+        const { status, errorCode } = items[members[0]!]!.input;
+        const headersById = new Map(members.map((n) => [targets[n]!, items[n]!.traceHeaders]));
+        const moved = await transition(trx, members.map((n) => targets[n]!), status!, errorCode, now, (id) => headersById.get(id) ?? null);
+        const movedIds = new Set(moved.map((m) => m.id));
+        for (const n of members) if (movedIds.has(targets[n]!)) outcomes[n] = 'applied';
+      }
+      return outcomes;
+    });
+  }
+
+  /** The messages these provider ids name (any status), for the receipt spans' parents and links. */
+  async function findMany(providerMessageIds: readonly string[]): Promise<Map<string, ReceiptTarget>> {
+    const rows: Array<Record<string, unknown>> = providerMessageIds.length === 0 ? [] : await db('messages')
+      .whereIn('provider_message_id', [...new Set(providerMessageIds)])
+      .select('id', 'tenant_id', 'trace_id', 'status', 'attempt_traceparent', 'provider_message_id');
+    return new Map(rows.map((m) => [m.provider_message_id as string, {
+      id: m.id as string, tenantId: (m.tenant_id as string | null) ?? null, traceId: m.trace_id as string, status: m.status as string, attemptTraceparent: (m.attempt_traceparent as string | null) ?? null,
+    }]));
+  }
+
   return {
-    /** The message a provider id names (any status), for the receipt span's parent and link. */
+    findMany,
+
+    /** The message a provider id names (any status). */
     async find(providerMessageId: string): Promise<ReceiptTarget | null> {
-      const m = await db('messages').where({ provider_message_id: providerMessageId }).first<Record<string, unknown> | undefined>('id', 'tenant_id', 'trace_id', 'status', 'attempt_traceparent');
-      if (!m) return null;
-      return { id: m.id as string, tenantId: (m.tenant_id as string | null) ?? null, traceId: m.trace_id as string, status: m.status as string, attemptTraceparent: (m.attempt_traceparent as string | null) ?? null };
+      return (await findMany([providerMessageId])).get(providerMessageId) ?? null;
     },
 
-    /** Records the receipt once and applies it (see ReceiptOutcome); status events carry the active trace context. */
+    applyMany,
+
+    /** One receipt (applyMany of one); its status event carries the active trace context. */
     async apply(input: ReceiptInput, now: Date): Promise<ReceiptOutcome> {
-      return db.transaction(async (trx) => {
-        // Serialised with the attempt's commit (applyEarly takes the same lock): a receipt is either
-        // seen by that commit or finds the message it made `sent`, never neither.
-        await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`receipt:${input.providerMessageId}`]);
-        const target = await trx('messages')
-          .where({ provider_message_id: input.providerMessageId })
-          .modify((q) => { if (input.tenantId) void q.andWhere({ tenant_id: input.tenantId }); })
-          .first<{ id: string } | undefined>('id');
-        const inserted = await trx('receipts').insert({
-          provider: input.source, provider_message_id: input.providerMessageId, provider_status: input.providerStatus,
-          status: input.status, error_code: input.errorCode, message_id: target?.id ?? null, received_at: now,
-        }).onConflict(['provider', 'provider_message_id', 'provider_status']).ignore().returning('provider');
-        if (inserted.length === 0) return 'duplicate';
-        if (input.status === null) return 'ignored';
-        if (!target) return 'unmatched';
-        const moved = await transition(trx, [target.id], input.status, input.errorCode, now, null);
-        return moved.length > 0 ? 'applied' : 'stale';
-      });
+      return (await applyMany([{ input, traceHeaders: null }], now))[0]!;
     },
 
     /**
@@ -105,7 +152,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
         if (!id) continue;
         const row = await trx('messages').where({ id }).first<{ attempt_traceparent: string | null }>('attempt_traceparent');
         // The first final receipt wins; a second finds the message past sent.
-        await transition(trx, [id], r.status, r.error_code, now, row?.attempt_traceparent ? { [HEADERS.traceparent]: row.attempt_traceparent } : null);
+        await transition(trx, [id], r.status, r.error_code, now, () => (row?.attempt_traceparent ? { [HEADERS.traceparent]: row.attempt_traceparent } : null));
       }
     },
   };

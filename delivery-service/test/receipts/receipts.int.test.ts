@@ -20,6 +20,7 @@ const { buildProviderSim, providerSimMigrations } = require('../../src/provider-
 const { createReceiptSender } = require('../../src/provider-sim/receipt-sender') as typeof import('../../src/provider-sim/receipt-sender');
 const { createHttpSimProviders } = require('../../src/providers/http-sim-provider') as typeof import('../../src/providers/http-sim-provider');
 const { signSimReceipt } = require('../../src/receipts/sim-signature') as typeof import('../../src/receipts/sim-signature');
+const { createReceiptStore } = require('../../src/receipts/receipt-store') as typeof import('../../src/receipts/receipt-store');
 
 test.after(() => telemetry.shutdown());
 
@@ -90,6 +91,25 @@ test('Twilio status callbacks: signature checked as Twilio documents, sent→del
   });
   assert.deepEqual(early.map((e) => e!.status), ['sent', 'delivered']);
   assert.ok(early[1]!.version > early[0]!.version);
+
+  // Receipts that arrive together are applied in one transaction, each with its own outcome, in order.
+  twilio.callbackBeforeReply = null;
+  const d = await h.send('sms', '+14155550103', { tenantId });
+  const e = await h.send('sms', '+14155550104', { tenantId });
+  for (const m of [d, e]) await waitFor(`${m.id} sent`, async () => (await getStatus(h, m.id)).body.status === 'sent', 20_000);
+  const receipt = (to: string, providerStatus: string, status: 'delivered' | 'bounced' | 'undelivered' | null, errorCode: string | null = null) =>
+    ({ input: { source: 'twilio' as const, providerMessageId: to.startsWith('SM') ? to : sidOf(to).sid, providerStatus, status, errorCode, tenantId }, traceHeaders: null });
+  const outcomes = await createReceiptStore(h.db, h.topics).applyMany([
+    receipt(d.to, 'delivered', 'delivered'),
+    receipt(d.to, 'delivered', 'delivered'),
+    receipt(d.to, 'undelivered', 'undelivered', '30003'),
+    receipt(e.to, 'sent', null),
+    receipt(`SM${'0'.repeat(32)}`, 'delivered', 'delivered'),
+    receipt(e.to, 'failed', 'bounced', '30006'),
+  ], new Date());
+  assert.deepEqual(outcomes, ['applied', 'duplicate', 'stale', 'ignored', 'unmatched', 'applied']);
+  assert.equal((await getStatus(h, d.id)).body.status, 'delivered');
+  assert.equal((await getStatus(h, e.id)).body.status, 'bounced');
 });
 
 test('provider-sim posts signed receipts: sent→delivered, and the receipt span is in the message trace, linked to the attempt span', async (t) => {
