@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import kafkajs from 'kafkajs';
 import kafkaPkg from '@ca/kafka';
 import testing from '@ca/testing';
 
@@ -49,11 +50,12 @@ const message = (n, priority) => ({
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 const broker = process.env.KAFKA_BROKERS ? null : await startMockBroker();
+const prefix = `lanes.${randomUUID().slice(0, 8)}.`;
 const system = await startSystem({
   database: 'ca_priority_lanes',
   env: {
     ...(broker ? { KAFKA_BROKERS: broker.brokers } : {}),
-    KAFKA_TOPIC_PREFIX: `lanes.${randomUUID().slice(0, 8)}.`,
+    KAFKA_TOPIC_PREFIX: prefix,
     API_RATE_LIMIT_PER_SECOND: '0',
     RATE_LIMIT_PER_RECIPIENT_PER_MINUTE: '0',
     LOG_LEVEL: 'warn',
@@ -103,6 +105,26 @@ try {
     `SELECT extract(epoch FROM (a.finished_at - m.created_at)) * 1000 AS ms
        FROM router.messages m JOIN delivery.attempts a ON a.message_id = m.id AND a.outcome = 'sent'
       WHERE m.id = ANY($1::uuid[])`, [ids])).rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+  // The attempt's own time: provider call and commit.
+  const stages = (await db.query(
+    `SELECT extract(epoch FROM (a.finished_at - a.started_at)) * 1000 AS attempt
+       FROM delivery.attempts a WHERE a.outcome = 'sent' AND a.message_id = ANY($1::uuid[])`, [highIds])).rows;
+  const stage = (k) => stages.map((r) => Number(r[k])).sort((a, b) => a - b);
+  // When each HIGH record reached Kafka (the broker's record timestamp): splits the wait into
+  // the router's outbox relay and delivery-service's fetch + claim.
+  const kafka = new kafkajs.Kafka({ clientId: 'priority-lanes', brokers: (broker?.brokers ?? process.env.KAFKA_BROKERS).split(','), logLevel: kafkajs.logLevel.NOTHING });
+  const reader = kafka.consumer({ groupId: `lanes-reader-${randomUUID()}` });
+  const publishedAt = new Map();
+  await reader.connect();
+  await reader.subscribe({ topics: [`${prefix}send.${channel}.high`], fromBeginning: true });
+  await reader.run({ eachMessage: async ({ message: m }) => { publishedAt.set(m.headers?.['x-message-id']?.toString(), Number(m.timestamp)); } });
+  const readUntil = Date.now() + 30_000;
+  while (highIds.some((id) => !publishedAt.has(id)) && Date.now() < readUntil) await new Promise((r) => setTimeout(r, 100));
+  await reader.disconnect();
+  const accepted = new Map((await db.query('SELECT id, created_at FROM router.messages WHERE id = ANY($1::uuid[])', [highIds])).rows.map((r) => [r.id, r.created_at.getTime()]));
+  const started = new Map((await db.query(`SELECT message_id, started_at FROM delivery.attempts WHERE outcome = 'sent' AND message_id = ANY($1::uuid[])`, [highIds])).rows.map((r) => [r.message_id, r.started_at.getTime()]));
+  const relayed = highIds.filter((id) => publishedAt.has(id)).map((id) => publishedAt.get(id) - accepted.get(id)).sort((a, b) => a - b);
+  const fetched = highIds.filter((id) => publishedAt.has(id) && started.has(id)).map((id) => started.get(id) - publishedAt.get(id)).sort((a, b) => a - b);
   const high = await latency(highIds);
   const low = await latency(lowIds);
   const f = (ms) => `${Math.round(ms)} ms`;
@@ -119,6 +141,10 @@ ${LOW} LOW messages queued in ${Math.ceil(LOW / BATCH)} batch requests (${f(lowA
 | LOW backlog (sent${low.length < LOW ? ` within ${opt['drain-seconds']} s after the last HIGH` : ''}) | ${low.length} | ${f(pct(low, 50))} | ${f(pct(low, 95))} | ${f(low.at(-1))} | — |
 
 LOW messages already sent when the last HIGH one was: ${lowSentWhenHighDone} of ${LOW} (the backlog was still draining).
+
+HIGH stages, p50 / p95: accept → on Kafka (router's outbox relay) ${f(pct(relayed, 50))} / ${f(pct(relayed, 95))}
+(${relayed.length} of ${HIGH} records found); on Kafka → attempt started (delivery's fetch, claim) ${f(pct(fetched, 50))} / ${f(pct(fetched, 95))};
+the attempt (provider call + commit) ${f(pct(stage('attempt'), 50))} / ${f(pct(stage('attempt'), 95))}.
 `);
 } finally {
   await db.end();

@@ -10,6 +10,7 @@ import type { Providers } from './providers/provider';
 import { createMessageStore } from './store/message-store';
 import { createDeliveryWorker, DEFAULT_BREAKER, type DeliveryPolicy } from './worker/delivery-worker';
 import { createChannelConsumers } from './worker/channel-consumers';
+import { createLaneGate } from './worker/lane-gate';
 import { statusRoutes } from './api/status-routes';
 import { statsRoutes } from './api/stats-routes';
 import { erasureRoutes } from './api/erasure-routes';
@@ -43,7 +44,8 @@ export interface DeliveryServiceDeps {
     topicPrefix: string;
     channels: readonly Channel[];
     policy: DeliveryPolicy;
-    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
+    /** lowYieldMs / lowMaxHoldMs: LOW yields to HIGH (worker/lane-gate.ts); absent: 0, off. */
+    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number; lowYieldMs?: number; lowMaxHoldMs?: number };
     outbox: { pollMs: number; batchSize: number };
     /** SERVICE_TOKEN: /internal answers only callers presenting it (null: open). */
     serviceToken?: string | null;
@@ -96,7 +98,8 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
     receiptsUrl: publicUrl ? `${publicUrl}/v1/receipts` : null,
     metrics: createDeliveryMetrics({ meter: deps.metrics?.meter, tenantLabelLimit: deps.metrics?.tenantLabelLimit }),
   });
-  const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, logger });
+  const laneGate = createLaneGate({ quietMs: settings.consumer.lowYieldMs ?? 0, maxHoldMs: settings.consumer.lowMaxHoldMs ?? 2_000 });
+  const consumers = createChannelConsumers({ kafka, worker, topics, topicPrefix: settings.topicPrefix, channels: settings.channels, ...settings.consumer, laneGate, logger });
 
   const app = createServiceApp();
   // /health answers as soon as the process listens (liveness); /ready also needs every channel's

@@ -11,7 +11,7 @@ export interface DeliveryConfig {
   http: HttpTimeouts;
   databaseUrl: string;
   databaseSchema: string;
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConsumedConcurrently: number; keyConcurrency: number; maxWaitTimeMs: number; lowYieldMs: number; lowMaxHoldMs: number };
   channels: Channel[];
   retry: { maxAttempts: number; baseMs: number; factor: number; maxMs: number };
   leaseMs: number;
@@ -53,6 +53,10 @@ const schema = Joi.object({
   KAFKA_MAX_WAIT_MS: Joi.number().integer().min(10).max(30_000).default(1_000),
   KAFKA_PARTITIONS_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
   DELIVERY_KEY_CONCURRENCY: Joi.number().integer().min(1).max(1000).default(32),
+  // LOW yields to HIGH (worker/lane-gate.ts): a LOW record starts once no HIGH one has run for this long (0: off) ...
+  LOW_LANE_YIELD_MS: Joi.number().integer().min(0).max(60_000).default(250),
+  // ... but never waits longer than this at a time (LOW always progresses).
+  LOW_LANE_MAX_HOLD_MS: Joi.number().integer().min(1).max(60_000).default(2_000),
   DELIVERY_CHANNELS: Joi.string().default(CHANNELS.join(',')),
   MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   BACKOFF_BASE_MS: Joi.number().integer().min(1).default(1_000),
@@ -108,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<DeliveryConfig> {
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONCURRENCY,
       keyConcurrency: e.DELIVERY_KEY_CONCURRENCY,
       maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS,
+      lowYieldMs: e.LOW_LANE_YIELD_MS,
+      lowMaxHoldMs: e.LOW_LANE_MAX_HOLD_MS,
     },
     channels: channels as Channel[],
     retry: { maxAttempts: e.MAX_ATTEMPTS, baseMs: e.BACKOFF_BASE_MS, factor: e.BACKOFF_FACTOR, maxMs: e.BACKOFF_MAX_MS },

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       topicPrefix: config.kafka.topicPrefix,
       channels: config.channels,
       policy: { maxAttempts: config.retry.maxAttempts, backoff: config.retry, leaseMs: config.leaseMs, providerTimeoutMs: config.providerTimeoutMs },
-      consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs },
+      consumer: { sessionTimeoutMs: config.kafka.sessionTimeoutMs, heartbeatIntervalMs: config.kafka.heartbeatIntervalMs, partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently, keyConcurrency: config.kafka.keyConcurrency, maxWaitTimeMs: config.kafka.maxWaitTimeMs, lowYieldMs: config.kafka.lowYieldMs, lowMaxHoldMs: config.kafka.lowMaxHoldMs },
       outbox: config.outbox,
       serviceToken: config.serviceToken,
       adminToken: config.adminToken,

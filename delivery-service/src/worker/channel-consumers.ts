@@ -4,6 +4,7 @@ import { headersToRecord } from '@ca/kafka';
 import type { Logger } from '@ca/telemetry';
 import type { DeliveryWorker } from './delivery-worker';
 import { runKeyOrderedBatch } from './key-ordered-batch';
+import type { LaneGate } from './lane-gate';
 
 export interface ChannelConsumersDeps {
   kafka: Kafka;
@@ -18,6 +19,8 @@ export interface ChannelConsumersDeps {
   keyConcurrency: number;
   /** Longest a fetch waits for data. Real Kafka answers as soon as data arrives; some brokers hold the full wait. */
   maxWaitTimeMs: number;
+  /** LOW yields to HIGH on this process (lane-gate.ts). */
+  laneGate: LaneGate;
   logger: Logger;
 }
 
@@ -59,7 +62,12 @@ export function createChannelConsumers(deps: ChannelConsumersDeps) {
           // fill the PostgreSQL pool and the provider's intake that HIGH records need too.
           concurrency: lane === 'low' ? Math.max(1, Math.floor(deps.keyConcurrency / 4)) : deps.keyConcurrency,
           handle: async ({ message }) => {
-            await deps.worker.handle(channel, { topic: batch.topic, value: message.value, headers: headersToRecord(message.headers) }, batch.partition);
+            const work = async () => {
+              await deps.worker.handle(channel, { topic: batch.topic, value: message.value, headers: headersToRecord(message.headers) }, batch.partition);
+            };
+            if (lane === 'high') return deps.laneGate.high(work);
+            if (lane === 'low') await deps.laneGate.lowMayStart();
+            return work();
           },
           resolveOffset,
           shouldContinue: () => isRunning() && !isStale(),
