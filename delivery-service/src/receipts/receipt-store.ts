@@ -44,7 +44,7 @@ interface Moved { id: string; tenant_id: string | null; trace_id: string; status
  */
 export function createReceiptStore(db: Db, topics: Topics) {
   /** Moves the messages `ids` from sent to `status`, enqueueing each one's status event (with that message's trace headers, if given). */
-  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, now: Date, traceHeaders: (id: string) => Record<string, string> | null): Promise<Moved[]> {
+  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, source: string, now: Date, traceHeaders: (id: string) => Record<string, string> | null): Promise<Moved[]> {
     const { rows } = await trx.raw<{ rows: Moved[] }>(
       `UPDATE messages SET status = ?, fence = fence + 1, updated_at = ?, error_message = coalesce(?, error_message)
         WHERE id = ANY(CAST(? AS uuid[])) AND status = 'sent'
@@ -52,6 +52,17 @@ export function createReceiptStore(db: Db, topics: Topics) {
       [status, now, errorCode ? `receipt error code ${errorCode}` : null, [...ids]],
     );
     await enqueue(trx, rows.map((r) => statusEventRow(topics.status, r, now, traceHeaders(r.id))), now);
+    if (status === 'bounced' && rows.length > 0) {
+      // A hard bounce puts the address on its merchant's suppression list (store/suppressions.ts,
+      // same normalisation): later sends to it fail without a provider call until it is removed.
+      await trx.raw(
+        `INSERT INTO suppressions (tenant_id, channel, recipient, reason, provider, message_id, created_at)
+         SELECT tenant_id, channel, CASE WHEN channel = 'email' THEN lower(btrim(recipient)) ELSE btrim(recipient) END, ?, ?, id, ?
+           FROM messages WHERE id = ANY(CAST(? AS uuid[])) AND tenant_id IS NOT NULL
+         ON CONFLICT (tenant_id, channel, recipient) DO NOTHING`,
+        [`bounced (delivery receipt${errorCode ? `, error code ${errorCode}` : ''})`, source, now, rows.map((r) => r.id)],
+      );
+    }
     return rows;
   }
 
@@ -93,13 +104,13 @@ export function createReceiptStore(db: Db, topics: Topics) {
       });
       const groups = new Map<string, number[]>();
       for (const n of first.values()) {
-        const g = `${items[n]!.input.status}\u0000${items[n]!.input.errorCode ?? ''}`;
+        const g = `${items[n]!.input.status}\u0000${items[n]!.input.errorCode ?? ''}\u0000${items[n]!.input.source}`;
         groups.set(g, [...(groups.get(g) ?? []), n]);
       }
       for (const members of groups.values()) {
-        const { status, errorCode } = items[members[0]!]!.input;
+        const { status, errorCode, source } = items[members[0]!]!.input;
         const headersById = new Map(members.map((n) => [targets[n]!, items[n]!.traceHeaders]));
-        const moved = await transition(trx, members.map((n) => targets[n]!), status!, errorCode, now, (id) => headersById.get(id) ?? null);
+        const moved = await transition(trx, members.map((n) => targets[n]!), status!, errorCode, source, now, (id) => headersById.get(id) ?? null);
         const movedIds = new Set(moved.map((m) => m.id));
         for (const n of members) if (movedIds.has(targets[n]!)) outcomes[n] = 'applied';
       }
@@ -141,9 +152,9 @@ export function createReceiptStore(db: Db, topics: Topics) {
       // One statement for the whole batch, locks taken in key order (the sorted subquery) so two
       // commits never wait for each other in a cycle.
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [[...byPmid.keys()].map((pmid) => `receipt:${pmid}`)]);
-      const early: Array<{ provider_message_id: string; status: ReceiptStatus; error_code: string | null }> = await trx('receipts')
+      const early: Array<{ provider: string; provider_message_id: string; status: ReceiptStatus; error_code: string | null }> = await trx('receipts')
         .whereIn('provider_message_id', [...byPmid.keys()]).whereNull('message_id').whereNotNull('status')
-        .orderBy('received_at').select('provider_message_id', 'status', 'error_code');
+        .orderBy('received_at').select('provider', 'provider_message_id', 'status', 'error_code');
       if (early.length === 0) return;
       await trx('receipts').whereIn('provider_message_id', [...byPmid.keys()]).whereNull('message_id')
         .update({ message_id: trx.raw('(SELECT id FROM messages m WHERE m.provider_message_id = receipts.provider_message_id LIMIT 1)') });
@@ -152,7 +163,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
         if (!id) continue;
         const row = await trx('messages').where({ id }).first<{ attempt_traceparent: string | null }>('attempt_traceparent');
         // The first final receipt wins; a second finds the message past sent.
-        await transition(trx, [id], r.status, r.error_code, now, () => (row?.attempt_traceparent ? { [HEADERS.traceparent]: row.attempt_traceparent } : null));
+        await transition(trx, [id], r.status, r.error_code, r.provider, now, () => (row?.attempt_traceparent ? { [HEADERS.traceparent]: row.attempt_traceparent } : null));
       }
     },
   };

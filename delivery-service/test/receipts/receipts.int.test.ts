@@ -21,6 +21,7 @@ const { createReceiptSender } = require('../../src/provider-sim/receipt-sender')
 const { createHttpSimProviders } = require('../../src/providers/http-sim-provider') as typeof import('../../src/providers/http-sim-provider');
 const { signSimReceipt } = require('../../src/receipts/sim-signature') as typeof import('../../src/receipts/sim-signature');
 const { createReceiptStore } = require('../../src/receipts/receipt-store') as typeof import('../../src/receipts/receipt-store');
+const { createSuppressionStore } = require('../../src/store/suppressions') as typeof import('../../src/store/suppressions');
 
 test.after(() => telemetry.shutdown());
 
@@ -110,6 +111,16 @@ test('Twilio status callbacks: signature checked as Twilio documents, sent→del
   assert.deepEqual(outcomes, ['applied', 'duplicate', 'stale', 'ignored', 'unmatched', 'applied']);
   assert.equal((await getStatus(h, d.id)).body.status, 'delivered');
   assert.equal((await getStatus(h, e.id)).body.status, 'bounced');
+
+  // A bounce suppresses the address for its merchant (issue 11 item 4); a delivered one does not.
+  const suppressions = createSuppressionStore(h.db);
+  assert.equal(await suppressions.isSuppressed(tenantId, 'sms', b.to), true, 'bounced by a Twilio callback');
+  assert.equal(await suppressions.isSuppressed(tenantId, 'sms', e.to), true, 'bounced in a batch');
+  assert.equal(await suppressions.isSuppressed(tenantId, 'sms', d.to), false);
+  assert.equal(await suppressions.isSuppressed(randomUUID(), 'sms', b.to), false, 'only for its own merchant');
+  const [entry] = (await suppressions.list(tenantId, { channel: 'sms', limit: 10 })).filter((x) => x.recipient === b.to);
+  assert.equal(entry?.reason, 'bounced (delivery receipt, error code 30006)');
+  assert.equal(entry?.messageId, b.id);
 });
 
 test('provider-sim posts signed receipts: sent→delivered, and the receipt span is in the message trace, linked to the attempt span', async (t) => {
