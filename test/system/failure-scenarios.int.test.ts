@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSystem, waitFor } from '@ca/testing';
+import { readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * The README's "Failure scenarios", each played on the whole system (started as `npm start`
@@ -63,15 +63,12 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     // `sent`, or `delivered` when provider-sim's receipt (on under npm start) has already come back: either way it was sent.
     return ['sent', 'delivered'].includes(view.status) ? view : null;
   }, 90_000, 100);
-  const readTrace = async (traceId: string): Promise<Span[]> => {
-    const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
-    return r.status === 200 ? ((await r.json()) as { spans: Span[] }).spans : [];
-  };
+  const spansOf = async (traceId: string): Promise<Span[]> => (await readTrace<Span>(logging, traceId, SERVICE_TOKEN))?.spans ?? [];
   // Spans arrive in export batches, a parent often after its children (it ends later): a trace is
   // read only once every parent is there (the root's parent is the client's span) and `done` holds.
   const traceWhere = (m: { traceId: string; clientSpanId: string }, what: string, done: (spans: Span[]) => boolean) =>
     waitFor(`trace ${m.traceId}: ${what}`, async () => {
-      const spans = await readTrace(m.traceId);
+      const spans = await spansOf(m.traceId);
       const ids = new Set(spans.map((x) => x.spanId));
       const whole = spans.every((x) => !x.parentSpanId || x.parentSpanId === m.clientSpanId || ids.has(x.parentSpanId));
       return spans.length > 0 && whole && done(spans) ? spans : null;
@@ -200,7 +197,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
     const sent = [];
     for (let i = 0; i < 3; i++) sent.push(await send('email', email()));
     for (const m of sent) await untilSent(m.id);
-    for (const m of sent) assert.deepEqual(await readTrace(m.traceId), [], 'nothing stored while the intake is down');
+    for (const m of sent) assert.deepEqual(await spansOf(m.traceId), [], 'nothing stored while the intake is down');
     await admin(logging, 'DELETE');
 
     for (const m of sent) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSystem, waitFor } from '@ca/testing';
+import { readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * GraphQL is a door to the same journey: one sendMessage is one trace from the GraphQL operation
@@ -61,9 +61,8 @@ test('one sendMessage, one trace: GraphQL operation → accept → Kafka → del
   }, 30_000, 200);
 
   const trace = await waitFor('the trace in logging-service', async () => {
-    const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: auth });
-    if (r.status !== 200) return null;
-    const view = (await r.json()) as { services: string[]; spans: Span[] };
+    const view = await readTrace<Span>(logging, traceId, system.apiKey);
+    if (!view) return null;
     // Whole: a delivery receipt's spans (provider-sim → delivery-service → router) arrive in batches of their own.
     const ids = new Set(view.spans.map((s) => s.spanId));
     const whole = view.spans.every((s) => !s.parentSpanId || s.parentSpanId === clientSpanId || ids.has(s.parentSpanId));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSystem, waitFor } from '@ca/testing';
+import { readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * The product's promise, end to end: the whole system started as `npm start` starts it, one
@@ -53,9 +53,8 @@ test('one message, one trace: HTTP → outbox → Kafka → three attempts → s
 
   // Spans are exported in batches: wait until the third attempt's provider span has arrived.
   const trace = await waitFor('the whole trace in logging-service', async () => {
-    const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${system.apiKey}` } });
-    if (r.status !== 200) return null;
-    const view = (await r.json()) as { traceId: string; services: string[]; spans: Span[] };
+    const view = await readTrace<Span>(logging, traceId, system.apiKey);
+    if (!view) return null;
     const attempts = view.spans.filter((s) => s.name === 'delivery.attempt');
     const providers = view.spans.filter((s) => s.name === 'provider.send');
     const sentLog = view.spans.some((s) => s.logs.some((l) => /message sent/.test(l.message)));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { startSystem, waitFor } from '@ca/testing';
+import { readTrace, startSystem, waitFor } from '@ca/testing';
 
 interface Span { name: string; service: string; attributes: Record<string, unknown> }
 
@@ -64,9 +64,8 @@ test('seed request verbatim: POST /v1/notifications → sent, with the seed fiel
   assert.deepEqual(((await missing.json()) as { missing: string[] }).missing, ['itemName']);
 
   const spans = await waitFor('the render span in the trace', async () => {
-    const r = await fetch(`${logging}/v1/traces/${accepted.traceId}`, { headers });
-    if (r.status !== 200) return null;
-    const trace = (await r.json()) as { spans: Span[] };
+    const trace = await readTrace<Span>(logging, accepted.traceId, system.apiKey);
+    if (!trace) return null;
     return trace.spans.some((s) => s.name === 'template.render') && trace.spans.some((s) => s.service === 'delivery-service') ? trace.spans : null;
   }, 30_000, 200);
   const render = spans.find((s) => s.name === 'template.render')!;

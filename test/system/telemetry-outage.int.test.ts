@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { TEST_DATABASE_URL, freePort, startSystem, waitFor } from '@ca/testing';
+import { TEST_DATABASE_URL, freePort, readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * No telemetry lost in a receiver outage (docs/decisions.md, "No telemetry lost in a receiver
@@ -42,8 +42,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function traceOf(logging: string, traceId: string): Promise<Span[]> {
-  const r = await fetch(`${logging}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
-  return r.status === 200 ? ((await r.json()) as { spans: Span[] }).spans : [];
+  return (await readTrace<Span>(logging, traceId, SERVICE_TOKEN))?.spans ?? [];
 }
 
 /** Whole: every span's parent is in the trace (except the root's, the client's span), and every kind of span the baseline had. */
