@@ -1,2 +1,3 @@
 export * from './mock-broker';
 export * from './client';
+export * from './background-consumer';

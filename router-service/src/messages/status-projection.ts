@@ -1,7 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { parseStatusEvent, routerStatusGroupId, type StatusEvent, type Topics } from '@ca/contracts';
-import { headersToRecord } from '@ca/kafka';
+import { backgroundConsumer, headersToRecord } from '@ca/kafka';
 import type { Logger } from '@ca/telemetry';
 import { enqueueWebhookEvents, type AppliedStatus } from '../webhooks/webhook-store';
 
@@ -72,13 +72,8 @@ const RETRY_JOIN_MS = 5_000;
  * status stale, and GET /v1/messages/:id reads the status live from delivery-service anyway.
  */
 export function createStatusProjection(deps: StatusProjectionDeps): StatusProjection {
-  let consumer: Consumer | null = null;
-  let stopped = false;
-  let retry: NodeJS.Timeout | null = null;
 
-  async function run(): Promise<void> {
-    const c = deps.kafka.consumer({ groupId: routerStatusGroupId(deps.topicPrefix), allowAutoTopicCreation: true, maxWaitTimeInMs: 500 });
-    consumer = c;
+  async function run(c: Consumer): Promise<void> {
     await c.connect();
     await c.subscribe({ topics: [deps.topics.status], fromBeginning: true });
     await c.run({
@@ -97,31 +92,11 @@ export function createStatusProjection(deps: StatusProjectionDeps): StatusProjec
     });
   }
 
-  function attempt(): void {
-    if (stopped) return;
-    run().catch((err: unknown) => {
-      deps.logger.warn('status projection could not join its group; retrying', { error: (err as Error).message, retryInMs: RETRY_JOIN_MS });
-      const failed = consumer;
-      consumer = null;
-      void failed?.disconnect().catch(() => undefined);
-      retry = setTimeout(attempt, RETRY_JOIN_MS);
-      retry.unref();
-    });
-  }
-
-  return {
-    start() {
-      if (consumer || retry) return;
-      stopped = false;
-      attempt();
-    },
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      retry = null;
-      const c = consumer;
-      consumer = null;
-      await c?.disconnect().catch(() => undefined);
-    },
-  };
+  return backgroundConsumer({
+    what: 'status projection',
+    retryMs: RETRY_JOIN_MS,
+    logger: deps.logger,
+    create: () => deps.kafka.consumer({ groupId: routerStatusGroupId(deps.topicPrefix), allowAutoTopicCreation: true, maxWaitTimeInMs: 500 }),
+    run,
+  });
 }

@@ -5,7 +5,7 @@ import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { ATTR, SPAN, parseWebhookDeliverRecord, routerWebhookGroupId, type Topics, type WebhookDeliverRecord } from '@ca/contracts';
-import { headersToRecord } from '@ca/kafka';
+import { backgroundConsumer, headersToRecord } from '@ca/kafka';
 import { enqueue } from '@ca/outbox';
 import { contextFromHeaders, currentTraceHeaders, tracer, withoutAutoSpans, type Logger } from '@ca/telemetry';
 import { DestinationRefused, guardedLookup, refusalFor, type DestinationPolicy } from './ssrf';
@@ -60,9 +60,6 @@ export function webhookBackoffMs(backoff: WebhookSettings['backoff'], attempt: n
  */
 export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
   const { settings } = deps;
-  let consumer: Consumer | null = null;
-  let stopped = false;
-  let retry: NodeJS.Timeout | null = null;
 
   function post(url: URL, headers: Record<string, string>, body: string): Promise<PostResult> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -158,9 +155,7 @@ export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
     }
   }
 
-  async function run(): Promise<void> {
-    const c = deps.kafka.consumer({ groupId: routerWebhookGroupId(deps.topicPrefix), allowAutoTopicCreation: true, maxWaitTimeInMs: 500 });
-    consumer = c;
+  async function run(c: Consumer): Promise<void> {
     await c.connect();
     await c.subscribe({ topics: [deps.topics.webhookDeliver], fromBeginning: true });
     await c.run({
@@ -176,33 +171,13 @@ export function createWebhookSender(deps: WebhookSenderDeps): WebhookSender {
     });
   }
 
-  function attempt(): void {
-    if (stopped) return;
-    run().catch((err: unknown) => {
-      deps.logger.warn('webhook sender could not join its group; retrying', { error: (err as Error).message, retryInMs: RETRY_JOIN_MS });
-      const failed = consumer;
-      consumer = null;
-      void failed?.disconnect().catch(() => undefined);
-      retry = setTimeout(attempt, RETRY_JOIN_MS);
-      retry.unref();
-    });
-  }
-
-  return {
-    start() {
-      if (consumer || retry) return;
-      stopped = false;
-      attempt();
-    },
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      retry = null;
-      const c = consumer;
-      consumer = null;
-      await c?.disconnect().catch(() => undefined);
-    },
-  };
+  return backgroundConsumer({
+    what: 'webhook sender',
+    retryMs: RETRY_JOIN_MS,
+    logger: deps.logger,
+    create: () => deps.kafka.consumer({ groupId: routerWebhookGroupId(deps.topicPrefix), allowAutoTopicCreation: true, maxWaitTimeInMs: 500 }),
+    run,
+  });
 }
 
 function logRow(record: WebhookDeliverRecord, outcome: string, statusCode: number | null, durationMs: number, error: string | null, at: Date) {
