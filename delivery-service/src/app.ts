@@ -70,8 +70,11 @@ export function buildDeliveryService(deps: DeliveryServiceDeps) {
   const producer = withPublishFaults(deps.producer, faults, deps.random);
   const topics = topicsFor(settings.topicPrefix);
   const receipts = createReceiptStore(db, topics);
-  const store = createMessageStore(db, { afterSent: (trx, sent, now) => receipts.applyEarly(trx, sent, now) });
   const publicUrl = settings.receipts?.publicUrl?.replace(/\/+$/, '') ?? null;
+  // No receipt endpoint is open without PUBLIC_URL (Twilio) or SIM_RECEIPT_SECRET: no early receipt
+  // can exist, so the attempt's commit skips the lock and the lookup.
+  const receiptsOpen = publicUrl !== null || Boolean(settings.receipts?.simSecret);
+  const store = createMessageStore(db, receiptsOpen ? { afterSent: (trx, sent, now) => receipts.applyEarly(trx, sent, now) } : {});
   const cipher = deps.providerRouting?.credentialsKey ? createCredentialCipher(deps.providerRouting.credentialsKey) : null;
   const providerConfigs = createProviderConfigStore(db, cipher);
   const suppressions = createSuppressionStore(db);

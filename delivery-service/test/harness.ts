@@ -120,6 +120,12 @@ export async function startDelivery(opts: HarnessOptions = {}) {
 
 export type Harness = Awaited<ReturnType<typeof startDelivery>>;
 
+/** PUT /internal/v1/tenants/:tenantId/providers/:channel (a tenant's provider route), as router-service calls it. */
+export async function putRoute(h: Harness, tenantId: string, channel: string, body: unknown) {
+  const res = await fetch(`${h.url}/internal/v1/tenants/${tenantId}/providers/${channel}`, { method: 'PUT', headers: { ...SERVICE_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
 export async function getStatus(h: Harness, id: string) {
   const res = await fetch(`${h.url}/internal/v1/messages/${id}`, { headers: SERVICE_AUTH });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };

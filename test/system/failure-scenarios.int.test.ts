@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readTrace, startSystem, waitFor } from '@ca/testing';
+import { isWholeTrace, readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * The README's "Failure scenarios", each played on the whole system (started as `npm start`
@@ -69,9 +69,7 @@ test('failure scenarios: each injected fault leaves the trace shape the README p
   const traceWhere = (m: { traceId: string; clientSpanId: string }, what: string, done: (spans: Span[]) => boolean) =>
     waitFor(`trace ${m.traceId}: ${what}`, async () => {
       const spans = await spansOf(m.traceId);
-      const ids = new Set(spans.map((x) => x.spanId));
-      const whole = spans.every((x) => !x.parentSpanId || x.parentSpanId === m.clientSpanId || ids.has(x.parentSpanId));
-      return spans.length > 0 && whole && done(spans) ? spans : null;
+      return spans.length > 0 && isWholeTrace(spans, m.clientSpanId) && done(spans) ? spans : null;
     }, 90_000, 250);
   const email = () => `drill.${randomUUID().slice(0, 6)}@example.com`;
   const attemptsOf = (spans: Span[]) => spans.filter((s) => s.name === 'delivery.attempt').sort((a, b) => Number(a.attributes['ca.attempt.number']) - Number(b.attributes['ca.attempt.number']));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readTrace, startSystem, waitFor } from '@ca/testing';
+import { isWholeTrace, readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * GraphQL is a door to the same journey: one sendMessage is one trace from the GraphQL operation
@@ -64,9 +64,7 @@ test('one sendMessage, one trace: GraphQL operation → accept → Kafka → del
     const view = await readTrace<Span>(logging, traceId, system.apiKey);
     if (!view) return null;
     // Whole: a delivery receipt's spans (provider-sim → delivery-service → router) arrive in batches of their own.
-    const ids = new Set(view.spans.map((s) => s.spanId));
-    const whole = view.spans.every((s) => !s.parentSpanId || s.parentSpanId === clientSpanId || ids.has(s.parentSpanId));
-    return view.spans.some((s) => s.name === 'provider.send') && view.spans.some(isExecute) && whole ? view : null;
+    return view.spans.some((s) => s.name === 'provider.send') && view.spans.some(isExecute) && isWholeTrace(view.spans, clientSpanId) ? view : null;
   }, 30_000, 250);
 
   const byId = new Map(trace.spans.map((s) => [s.spanId, s]));

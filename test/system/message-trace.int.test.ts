@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readTrace, startSystem, waitFor } from '@ca/testing';
+import { isWholeTrace, readTrace, startSystem, waitFor } from '@ca/testing';
 
 /**
  * The product's promise, end to end: the whole system started as `npm start` starts it, one
@@ -59,8 +59,7 @@ test('one message, one trace: HTTP → outbox → Kafka → three attempts → s
     const providers = view.spans.filter((s) => s.name === 'provider.send');
     const sentLog = view.spans.some((s) => s.logs.some((l) => /message sent/.test(l.message)));
     // Whole: a delivery receipt's spans (provider-sim → delivery-service → router) arrive in batches of their own.
-    const ids = new Set(view.spans.map((s) => s.spanId));
-    const whole = view.spans.every((s) => !s.parentSpanId || s.parentSpanId === clientSpanId || ids.has(s.parentSpanId));
+    const whole = isWholeTrace(view.spans, clientSpanId);
     return attempts.length === 3 && providers.length === 3 && sentLog && whole ? view : null;
   }, 30_000, 250);
 

@@ -44,14 +44,14 @@ interface Moved { id: string; tenant_id: string | null; trace_id: string; status
  */
 export function createReceiptStore(db: Db, topics: Topics) {
   /** Moves the messages `ids` from sent to `status`, enqueueing each one's status event (with that message's trace headers, if given). */
-  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, source: string, now: Date, traceHeaders: (id: string) => Record<string, string> | null): Promise<Moved[]> {
+  async function transition(trx: Knex.Transaction, ids: readonly string[], status: ReceiptStatus, errorCode: string | null, source: string, now: Date, traceHeaders: (moved: Moved) => Record<string, string> | null): Promise<Moved[]> {
     const { rows } = await trx.raw<{ rows: Moved[] }>(
       `UPDATE messages SET status = ?, fence = fence + 1, updated_at = ?, error_message = coalesce(?, error_message)
         WHERE id = ANY(CAST(? AS uuid[])) AND status = 'sent'
         RETURNING id, tenant_id, trace_id, status, fence, attempts, last_attempted_at, attempt_traceparent`,
       [status, now, errorCode ? `receipt error code ${errorCode}` : null, [...ids]],
     );
-    await enqueue(trx, rows.map((r) => statusEventRow(topics.status, r, now, traceHeaders(r.id))), now);
+    await enqueue(trx, rows.map((r) => statusEventRow(topics.status, r, now, traceHeaders(r))), now);
     if (status === 'bounced' && rows.length > 0) {
       // A hard bounce puts the address on its merchant's suppression list (store/suppressions.ts,
       // same normalisation): later sends to it fail without a provider call until it is removed.
@@ -66,6 +66,11 @@ export function createReceiptStore(db: Db, topics: Topics) {
     return rows;
   }
 
+  /** The per-provider-id locks a receipt and its attempt's commit both take, in key order so two transactions never wait in a cycle. */
+  async function lockProviderIds(trx: Knex.Transaction, providerMessageIds: readonly string[]): Promise<void> {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [providerMessageIds.map((pmid) => `receipt:${pmid}`)]);
+  }
+
   /**
    * Records each receipt once and applies it (see ReceiptOutcome), all in one transaction: receipts
    * that arrive together (a provider calls back for every message it was sent) cost a handful of
@@ -77,7 +82,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
     if (items.length === 0) return [];
     return db.transaction(async (trx) => {
       const pmids = [...new Set(items.map((i) => i.input.providerMessageId))];
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [pmids.map((pmid) => `receipt:${pmid}`)]);
+      await lockProviderIds(trx, pmids);
       const messages: Array<{ id: string; provider_message_id: string; tenant_id: string | null }> = await trx('messages')
         .whereIn('provider_message_id', pmids).select('id', 'provider_message_id', 'tenant_id');
       const targetOf = ({ providerMessageId, tenantId }: ReceiptInput) =>
@@ -110,7 +115,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
       for (const members of groups.values()) {
         const { status, errorCode, source } = items[members[0]!]!.input;
         const headersById = new Map(members.map((n) => [targets[n]!, items[n]!.traceHeaders]));
-        const moved = await transition(trx, members.map((n) => targets[n]!), status!, errorCode, source, now, (id) => headersById.get(id) ?? null);
+        const moved = await transition(trx, members.map((n) => targets[n]!), status!, errorCode, source, now, (m) => headersById.get(m.id) ?? null);
         const movedIds = new Set(moved.map((m) => m.id));
         for (const n of members) if (movedIds.has(targets[n]!)) outcomes[n] = 'applied';
       }
@@ -130,18 +135,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
 
   return {
     findMany,
-
-    /** The message a provider id names (any status). */
-    async find(providerMessageId: string): Promise<ReceiptTarget | null> {
-      return (await findMany([providerMessageId])).get(providerMessageId) ?? null;
-    },
-
     applyMany,
-
-    /** One receipt (applyMany of one); its status event carries the active trace context. */
-    async apply(input: ReceiptInput, now: Date): Promise<ReceiptOutcome> {
-      return (await applyMany([{ input, traceHeaders: null }], now))[0]!;
-    },
 
     /**
      * message-store's afterSent hook: receipts that arrived before their attempt committed (the
@@ -149,9 +143,7 @@ export function createReceiptStore(db: Db, topics: Topics) {
      */
     async applyEarly(trx: Knex.Transaction, sent: ReadonlyArray<{ id: string; providerMessageId: string }>, now: Date): Promise<void> {
       const byPmid = new Map(sent.map((s) => [s.providerMessageId, s.id]));
-      // One statement for the whole batch, locks taken in key order (the sorted subquery) so two
-      // commits never wait for each other in a cycle.
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest(CAST(? AS text[])) AS k ORDER BY k) AS keys', [[...byPmid.keys()].map((pmid) => `receipt:${pmid}`)]);
+      await lockProviderIds(trx, [...byPmid.keys()]);
       const early: Array<{ provider: string; provider_message_id: string; status: ReceiptStatus; error_code: string | null }> = await trx('receipts')
         .whereIn('provider_message_id', [...byPmid.keys()]).whereNull('message_id').whereNotNull('status')
         .orderBy('received_at').select('provider', 'provider_message_id', 'status', 'error_code');
@@ -161,9 +153,8 @@ export function createReceiptStore(db: Db, topics: Topics) {
       for (const r of early) {
         const id = byPmid.get(r.provider_message_id);
         if (!id) continue;
-        const row = await trx('messages').where({ id }).first<{ attempt_traceparent: string | null }>('attempt_traceparent');
         // The first final receipt wins; a second finds the message past sent.
-        await transition(trx, [id], r.status, r.error_code, r.provider, now, () => (row?.attempt_traceparent ? { [HEADERS.traceparent]: row.attempt_traceparent } : null));
+        await transition(trx, [id], r.status, r.error_code, r.provider, now, (m) => (m.attempt_traceparent ? { [HEADERS.traceparent]: m.attempt_traceparent } : null));
       }
     },
   };

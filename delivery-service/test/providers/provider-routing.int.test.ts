@@ -7,7 +7,7 @@ import type { DeliveryStatusView } from '@ca/contracts';
 import { migrate } from '@ca/postgres';
 import { createLogger } from '@ca/telemetry';
 import { freePort, testSchema, waitFor } from '@ca/testing';
-import { getStatus, SERVICE_AUTH, startDelivery, type Harness } from '../harness';
+import { getStatus, putRoute, SERVICE_AUTH, startDelivery, type Harness } from '../harness';
 import { buildProviderSim, providerSimMigrations } from '../../src/provider-sim/sim-app';
 import { seededRandom } from '../../src/providers/seeded-random';
 import { startTwilioFake, TWILIO_INVALID_TO, TWILIO_RATE_LIMITED_TO } from './fakes/twilio-fake';
@@ -24,11 +24,6 @@ async function startSim(latencyMs: number) {
     calls: (id: string) => pg.db('sim_provider_calls').where({ idempotency_key: id }),
     async close() { server.closeAllConnections(); server.close(); await pg.cleanup(); },
   };
-}
-
-async function putRoute(h: Harness, tenantId: string, channel: string, body: unknown) {
-  const res = await fetch(`${h.url}/internal/v1/tenants/${tenantId}/providers/${channel}`, { method: 'PUT', headers: { ...SERVICE_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function finalView(h: Harness, id: string, status: string, timeoutMs = 60_000): Promise<DeliveryStatusView> {

@@ -14,7 +14,7 @@ const { createLogger } = require('@ca/telemetry') as typeof import('@ca/telemetr
 const { migrate } = require('@ca/postgres') as typeof import('@ca/postgres');
 const { readTopics, testSchema, waitFor } = require('@ca/testing') as typeof import('@ca/testing');
 const { parseStatusEvent, SPAN, ATTR } = require('@ca/contracts') as typeof import('@ca/contracts');
-const { getStatus, SERVICE_AUTH, startDelivery } = require('../harness') as typeof import('../harness');
+const { getStatus, putRoute, startDelivery } = require('../harness') as typeof import('../harness');
 const { startTwilioFake } = require('../providers/fakes/twilio-fake') as typeof import('../providers/fakes/twilio-fake');
 const { buildProviderSim, providerSimMigrations } = require('../../src/provider-sim/sim-app') as typeof import('../../src/provider-sim/sim-app');
 const { createReceiptSender } = require('../../src/provider-sim/receipt-sender') as typeof import('../../src/provider-sim/receipt-sender');
@@ -40,12 +40,8 @@ test('Twilio status callbacks: signature checked as Twilio documents, sent→del
   await h.startConsuming();
 
   const tenantId = randomUUID();
-  const put = await fetch(`${h.url}/internal/v1/tenants/${tenantId}/providers/sms`, {
-    method: 'PUT',
-    headers: { ...SERVICE_AUTH, 'content-type': 'application/json' },
-    body: JSON.stringify({ providers: [{ name: 'twilio', kind: 'twilio', settings: { accountSid: twilio.accountSid, from: '+15005550006', baseUrl: twilio.url }, credentials: { authToken: twilio.authToken } }] }),
-  });
-  assert.equal(put.status, 200, await put.text());
+  const put = await putRoute(h, tenantId, 'sms', { providers: [{ name: 'twilio', kind: 'twilio', settings: { accountSid: twilio.accountSid, from: '+15005550006', baseUrl: twilio.url }, credentials: { authToken: twilio.authToken } }] });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
 
   const a = await h.send('sms', '+14155550100', { tenantId });
   const b = await h.send('sms', '+14155550101', { tenantId });

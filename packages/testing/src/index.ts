@@ -80,4 +80,4 @@ export { freePort, startSystem, type SystemOptions } from './system';
 export { waitFor } from './wait-for';
 export { checkedFetch, createResponseChecker, type DocumentedOperation, type ResponseChecker, type ResponseSample } from './openapi-check';
 export { tapResponses } from './response-tap';
-export { readTrace, type TraceView } from './traces';
+export { isWholeTrace, readTrace, type TraceView } from './traces';

@@ -13,3 +13,12 @@ export async function readTrace<S>(loggingUrl: string, traceId: string, token: s
   const res = await fetch(`${loggingUrl}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${token}` } });
   return res.status === 200 ? ((await res.json()) as TraceView<S>) : null;
 }
+
+/**
+ * Whole: every span's parent is in the trace, except the root's, which is the client's span. Spans
+ * arrive in export batches (a parent often after its children), so a poll reads a trace only once it is whole.
+ */
+export function isWholeTrace(spans: ReadonlyArray<{ spanId: string; parentSpanId: string | null }>, clientSpanId: string): boolean {
+  const ids = new Set(spans.map((s) => s.spanId));
+  return spans.every((s) => !s.parentSpanId || s.parentSpanId === clientSpanId || ids.has(s.parentSpanId));
+}

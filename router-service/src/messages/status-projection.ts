@@ -1,7 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { parseStatusEvent, routerStatusGroupId, type StatusEvent, type Topics } from '@ca/contracts';
-import { backgroundConsumer, headersToRecord } from '@ca/kafka';
+import { backgroundConsumer, headersToRecord, type BackgroundConsumer } from '@ca/kafka';
 import type { Logger } from '@ca/telemetry';
 import { enqueueWebhookEvents, type AppliedStatus } from '../webhooks/webhook-store';
 
@@ -57,11 +57,8 @@ export interface StatusProjectionDeps {
   onEnqueued?: () => void;
 }
 
-export interface StatusProjection {
-  /** Joins the group in the background, retrying until it has joined or stop() is called. */
-  start(): void;
-  stop(): Promise<void>;
-}
+/** Joins the group in the background, retrying until it has joined or stop() is called. */
+export type StatusProjection = BackgroundConsumer;
 
 const RETRY_JOIN_MS = 5_000;
 

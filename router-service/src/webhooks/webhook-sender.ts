@@ -5,7 +5,7 @@ import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { ATTR, SPAN, parseWebhookDeliverRecord, routerWebhookGroupId, type Topics, type WebhookDeliverRecord } from '@ca/contracts';
-import { backgroundConsumer, headersToRecord } from '@ca/kafka';
+import { backgroundConsumer, headersToRecord, type BackgroundConsumer } from '@ca/kafka';
 import { enqueue } from '@ca/outbox';
 import { contextFromHeaders, currentTraceHeaders, tracer, withoutAutoSpans, type Logger } from '@ca/telemetry';
 import { DestinationRefused, guardedLookup, refusalFor, type DestinationPolicy } from './ssrf';
@@ -34,10 +34,7 @@ export interface WebhookSenderDeps {
   onEnqueued(): void;
 }
 
-export interface WebhookSender {
-  start(): void;
-  stop(): Promise<void>;
-}
+export type WebhookSender = BackgroundConsumer;
 
 type PostResult = { statusCode: number | null; error: string | null; refused: boolean };
 
