@@ -14,6 +14,7 @@
 // The per-API-key and per-recipient limits are off (this measures lanes, not quotas); every message
 // has its own recipient and text. Needs PostgreSQL on 127.0.0.1:5432 and kcat (or KAFKA_BROKERS).
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -47,6 +48,34 @@ const message = (n, priority) => ({
   channel, to: recipient(n), body: `${priority} ${n} ${randomUUID()}`, priority,
   ...(channel === 'email' || channel === 'push' ? { subject: 'lanes' } : {}),
 });
+// CPU seconds per process (Linux /proc), to see who uses the two cores while HIGH messages run.
+const cpuByProcess = () => {
+  const out = new Map();
+  let entries = [];
+  try { entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return out; }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const file = cmd.find((a) => /\.(ts|mjs|js)$/.test(a));
+      let cwd = '';
+      try { cwd = readlinkSync(`/proc/${pid}/cwd`).split('/').at(-1); } catch { /* not ours */ }
+      const script = file ? `${cwd}/${file}`.split('/').slice(-3).join('/') : cmd[0]?.split('/').at(-1) ?? pid;
+      out.set(pid, { name: script.startsWith('postgres') || cmd[0]?.startsWith('postgres') ? 'postgres (all backends)' : script, ticks });
+    } catch { /* gone */ }
+  }
+  return out;
+};
+const cpuBetween = (before, after, seconds) => {
+  const byName = new Map();
+  for (const [pid, a] of after) {
+    const used = (a.ticks - (before.get(pid)?.ticks ?? 0)) / 100;
+    if (used > 0) byName.set(a.name, (byName.get(a.name) ?? 0) + used);
+  }
+  return [...byName].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([name, s]) => `${name} ${(s / seconds).toFixed(2)}`).join(' · ');
+};
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 const broker = process.env.KAFKA_BROKERS ? null : await startMockBroker();
@@ -80,6 +109,8 @@ try {
 
   // 2. HIGH messages, one request each, 5 at a time, while LOW drains.
   const highIds = [];
+  const cpuBefore = cpuByProcess();
+  const highStarted = Date.now();
   let next = 0;
   await Promise.all(Array.from({ length: 5 }, async () => {
     while (next < HIGH) {
@@ -98,6 +129,8 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const lowSentWhenHighDone = await sentCount(lowIds);
+  const highSeconds = (Date.now() - highStarted) / 1000;
+  const cpuWhileHigh = cpuBetween(cpuBefore, cpuByProcess(), highSeconds);
   const drainUntil = Date.now() + Number(opt['drain-seconds']) * 1000;
   while ((await sentCount(lowIds)) < LOW && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 250));
 
@@ -125,6 +158,32 @@ try {
   const started = new Map((await db.query(`SELECT message_id, started_at FROM delivery.attempts WHERE outcome = 'sent' AND message_id = ANY($1::uuid[])`, [highIds])).rows.map((r) => [r.message_id, r.started_at.getTime()]));
   const relayed = highIds.filter((id) => publishedAt.has(id)).map((id) => publishedAt.get(id) - accepted.get(id)).sort((a, b) => a - b);
   const fetched = highIds.filter((id) => publishedAt.has(id) && started.has(id)).map((id) => started.get(id) - publishedAt.get(id)).sort((a, b) => a - b);
+  // Where a HIGH message's time goes, span by span (logging-service's PostgreSQL store): for each
+  // span name, p50 of its start after the accept and of its duration, over the HIGH traces.
+  // Spans reach the store a few seconds after they end (batch export), so wait until it stops growing.
+  const spanRows = async () => (await db.query(
+    `SELECT d.doc->'span'->>'name' AS span_name, d.doc->'transaction'->>'name' AS tx_name, d.service,
+            d.ts_us / 1000.0 - extract(epoch FROM m.created_at) * 1000 AS start_ms,
+            coalesce((d.doc->'span'->'duration'->>'us')::numeric, (d.doc->'transaction'->'duration'->>'us')::numeric) / 1000.0 AS dur_ms
+       FROM router.messages m JOIN logging.documents d ON d.trace_id = m.trace_id AND d.kind IN ('span', 'transaction')
+      WHERE m.id = ANY($1::uuid[])`, [highIds])).rows;
+  let spans = await spanRows();
+  for (let waited = 0; waited < 20_000; waited += 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = await spanRows();
+    if (again.length === spans.length) break;
+    spans = again;
+  }
+  const bySpan = new Map();
+  for (const r of spans) {
+    const name = `${r.service} · ${r.span_name ?? r.tx_name}`;
+    const e = bySpan.get(name) ?? { start: [], dur: [] };
+    e.start.push(Number(r.start_ms));
+    e.dur.push(Number(r.dur_ms));
+    bySpan.set(name, e);
+  }
+  const waterfall = [...bySpan].map(([name, e]) => ({ name, n: e.start.length, start: pct(e.start.sort((a, b) => a - b), 50), dur: pct(e.dur.sort((a, b) => a - b), 50), p95: pct(e.dur, 95) }))
+    .sort((a, b) => a.start - b.start);
   const high = await latency(highIds);
   const low = await latency(lowIds);
   const f = (ms) => `${Math.round(ms)} ms`;
@@ -145,6 +204,14 @@ LOW messages already sent when the last HIGH one was: ${lowSentWhenHighDone} of 
 HIGH stages, p50 / p95: accept → on Kafka (router's outbox relay) ${f(pct(relayed, 50))} / ${f(pct(relayed, 95))}
 (${relayed.length} of ${HIGH} records found); on Kafka → attempt started (delivery's fetch, claim) ${f(pct(fetched, 50))} / ${f(pct(fetched, 95))};
 the attempt (provider call + commit) ${f(pct(stage('attempt'), 50))} / ${f(pct(stage('attempt'), 95))}.
+
+CPU cores used per process while the HIGH messages ran (${highSeconds.toFixed(1)} s): ${cpuWhileHigh}.
+
+HIGH traces span by span (p50 start after accept, p50 / p95 duration; spans of ${HIGH} traces):
+
+| span | count | starts at (p50) | duration p50 | p95 |
+| --- | --- | --- | --- | --- |
+${waterfall.map((w) => `| ${w.name} | ${w.n} | ${f(w.start)} | ${f(w.dur)} | ${f(w.p95)} |`).join('\n')}
 `);
 } finally {
   await db.end();

@@ -127,7 +127,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     batchBodyLimit: settings.batchBodyLimit,
     batchMaxItems: settings.batchMaxItems,
     onAccepted: (accepted) => {
-      relay.kick();
+      relay.kick({ urgent: accepted.priority === 'high' });
       metrics.recordAccepted(accepted);
     },
   }));
@@ -140,11 +140,11 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
     accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings },
     bodyLimit: settings.bodyLimit,
-    onAccepted: (accepted) => { relay.kick(); metrics.recordAccepted(accepted); },
+    onAccepted: (accepted) => { relay.kick({ urgent: accepted.priority === 'high' }); metrics.recordAccepted(accepted); },
   }));
   app.use('/v1/rate-policies', requireScope('read'), userRatePolicyRouter({ db, defaults: settings.userRateLimit }));
   app.use('/graphql', authenticate({ db, clock, cacheMs: settings.apiKeyCacheMs }), apiRateLimit({ db, clock, settings: settings.apiRateLimit }), graphqlRouter({
-    send: { accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings }, onAccepted: (accepted) => { relay.kick(); metrics.recordAccepted(accepted); } },
+    send: { accept: { db, clock, logger, topics: topicsFor(settings.topicPrefix), newId: deps.newId ?? randomUUID, settings }, onAccepted: (accepted) => { relay.kick({ urgent: accepted.priority === 'high' }); metrics.recordAccepted(accepted); } },
     status: { db, fetch: deps.fetch ?? globalThis.fetch, settings, clock }, logger, bodyLimit: settings.bodyLimit, limits: settings.graphqlLimits,
     cancel: { db, fetch: deps.fetch ?? globalThis.fetch, clock, logger, settings },
   }));

@@ -4,7 +4,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { Knex } from 'knex';
 import type { Message, Producer } from 'kafkajs';
 import { ACKS_ALL } from '@ca/kafka';
-import { ATTR, HEADERS } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER } from '@ca/contracts';
 import { contextFromHeaders, currentTraceHeaders, tracer, type Logger } from '@ca/telemetry';
 import { claimRows, deleteClaimed, nextDueAt, releaseClaimed, type ClaimedRow } from './claim-store';
 
@@ -31,8 +31,13 @@ export interface OutboxRelay {
   start(): void;
   /** Stops the loop; resolves once the round in flight (if any) has finished. */
   stop(): Promise<void>;
-  /** Wakes the relay now (something was enqueued) instead of at the next poll. */
-  kick(): void;
+  /**
+   * Wakes the relay now (something was enqueued) instead of at the next poll. `urgent`: a HIGH
+   * row was enqueued; that wakes the HIGH round instead, which publishes HIGH rows only, beside
+   * the main loop, so a HIGH row never waits for a round of a LOW backlog to be published. (If
+   * the HIGH round cannot take a row, the main loop's next round does.)
+   */
+  kick(opts?: { urgent?: boolean }): void;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
@@ -50,8 +55,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   let running = false;
   let loop: Promise<void> | null = null;
+  let urgentLoop: Promise<void> | null = null;
   let kicked = false;
   let wake: ((reason: 'kick' | 'stop') => void) | null = null;
+  let urgentKicked = false;
+  let wakeUrgent: (() => void) | null = null;
   let connected = false;
   producer.on(producer.events.CONNECT, () => { connected = true; });
   producer.on(producer.events.DISCONNECT, () => { connected = false; });
@@ -95,9 +103,37 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     return Math.max(1, Math.min(max, Math.ceil(next.getTime() - now.getTime()) + 1));
   }
 
-  async function relayOnce(): Promise<number> {
+  /**
+   * The HIGH round: idle until an urgent kick, then publishes HIGH rows only, round after round,
+   * until none is left; alongside the main loop (claims hold rows, and the claim's advisory lock
+   * serialises claimers, so the two never take the same row or split a key).
+   */
+  async function runUrgent(): Promise<void> {
+    while (running) {
+      if (!urgentKicked) await new Promise<void>((resolve) => { wakeUrgent = resolve; });
+      wakeUrgent = null;
+      urgentKicked = false;
+      if (!running) return;
+      let published = 0;
+      try {
+        if (connected) {
+          for (let n = batchSize; running && n === batchSize; published += n) n = await relayOnce(LANE_ORDER.high);
+        }
+      } catch (err) {
+        logger.debug('outbox HIGH round failed; the main loop retries its rows', { error: (err as Error).message });
+      }
+      // Nothing taken (not connected yet, not due yet — a scheduled HIGH message —, a key held by
+      // another round, a failure): the main loop's next round sees to it, and to the next due time.
+      if (published === 0) {
+        kicked = true;
+        wake?.('kick');
+      }
+    }
+  }
+
+  async function relayOnce(onlyLane?: number): Promise<number> {
     const token = randomUUID();
-    const rows = await claimRows(db, { token, now: clock.now(), claimMs, limit: batchSize });
+    const rows = await claimRows(db, { token, now: clock.now(), claimMs, limit: batchSize, ...(onlyLane === undefined ? {} : { onlyLane }) });
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
     try {
@@ -160,14 +196,22 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       if (running) return;
       running = true;
       loop = run();
+      urgentLoop = runUrgent();
     },
     async stop() {
       running = false;
       wake?.('stop');
-      await loop;
+      wakeUrgent?.();
+      await Promise.all([loop, urgentLoop]);
       loop = null;
+      urgentLoop = null;
     },
-    kick() {
+    kick(opts) {
+      if (opts?.urgent) {
+        urgentKicked = true;
+        wakeUrgent?.();
+        return;
+      }
       kicked = true;
       wake?.('kick');
     },

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type AcceptedView, type DeferReason, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
+import { ATTR, HEADERS, LANE_ORDER, SPAN, maskRecipient, recordKey, type AcceptedView, type DeferReason, type Priority, type SendMessageRequest, type SendRecord, type Topics } from '@ca/contracts';
 import { HttpProblem } from '@ca/http';
 import { buildHeaders } from '@ca/outbox';
 import { inSpan, tracer, type Logger } from '@ca/telemetry';
@@ -21,6 +21,14 @@ export interface AcceptDeps {
   topics: Topics;
   newId: () => string;
   settings: { traceViewUrl: string; dedupWindowSeconds: number; idempotencyTtlSeconds: number; rateLimitPerMinute: number; scheduleHorizonSeconds: number };
+}
+
+/** What the send paths tell their caller about each newly accepted message (wakes the relay, counts it). */
+export interface AcceptedInfo {
+  channel: string;
+  tenantId: string;
+  /** A HIGH message wakes the outbox relay's HIGH round (outbox-relay.ts). */
+  priority: Priority;
 }
 
 export interface Accepted {

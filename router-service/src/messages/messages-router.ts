@@ -1,9 +1,9 @@
 import express, { Router } from 'express';
-import { HTTP_HEADERS, type MessagePage } from '@ca/contracts';
+import { HTTP_HEADERS, type MessagePage, type Priority } from '@ca/contracts';
 import { UnsupportedMediaType, ValidationFailed } from '../errors';
 import { principalOf, requireScope } from '../auth/authenticate';
 import { traceOf } from '../tracing/request-trace';
-import type { AcceptDeps } from './accept-message';
+import type { AcceptDeps, AcceptedInfo } from './accept-message';
 import { acceptBatch } from './accept-batch';
 import { cancelMessage, type CancelDeps } from './cancel-message';
 import { readMessageView, type StatusDeps } from './message-status';
@@ -23,7 +23,7 @@ export interface MessagesRouterDeps {
   batchBodyLimit: string;
   batchMaxItems: number;
   /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
-  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
+  onAccepted: (accepted: AcceptedInfo) => void;
 }
 
 /** POST /v1/messages, POST /v1/messages/batch, GET /v1/messages (listing), GET /v1/messages/:id, cancel (POST …/:id/cancel, DELETE …/:id). */
@@ -41,9 +41,9 @@ export function messagesRouter(deps: MessagesRouterDeps): Router {
   router.post('/batch', requireScope('send'), express.json({ limit: deps.batchBodyLimit, type: JSON_TYPES }), async (req, res) => {
     if (!req.is(JSON_TYPES)) throw new UnsupportedMediaType();
     const result = await acceptBatch({ ...deps.accept, maxItems: deps.batchMaxItems }, req.body, traceOf(res).traceId, principalOf(res).tenantId);
-    const items = (req.body as { messages: Array<{ channel: string }> }).messages;
+    const items = (req.body as { messages: Array<{ channel: string; priority?: Priority }> }).messages;
     for (const r of result.results) {
-      if ('message' in r && !r.replayed) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId });
+      if ('message' in r && !r.replayed) deps.onAccepted({ channel: items[r.index]!.channel, tenantId: principalOf(res).tenantId, priority: items[r.index]!.priority ?? 'medium' });
     }
     res.status(200).json(result);
   });

@@ -1,12 +1,12 @@
 import { IdempotencyKeyInvalid } from '../errors';
 import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
-import { acceptMessage, type AcceptDeps, type Accepted } from './accept-message';
+import { acceptMessage, type AcceptDeps, type Accepted, type AcceptedInfo } from './accept-message';
 import { validateMessage } from './validate-message';
 
 export interface SendDeps {
   accept: AcceptDeps;
   /** Called after each accepted message (not a replay): wakes the outbox relay, counts it. */
-  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
+  onAccepted: (accepted: AcceptedInfo) => void;
 }
 
 /**
@@ -17,6 +17,6 @@ export async function sendMessage(deps: SendDeps, body: unknown, idempotencyKey:
   if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) throw new IdempotencyKeyInvalid();
   const message = await validateMessage(body);
   const accepted = await acceptMessage(deps.accept, message, idempotencyKey, traceId, tenantId);
-  if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId });
+  if (!accepted.replayed) deps.onAccepted({ channel: message.channel, tenantId, priority: message.priority });
   return accepted;
 }

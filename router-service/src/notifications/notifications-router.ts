@@ -2,7 +2,7 @@ import express, { Router, type Response } from 'express';
 import { HTTP_HEADERS, type DeferReason, type MessageView } from '@ca/contracts';
 import { principalOf, requireScope } from '../auth/authenticate';
 import { UnsupportedMediaType, ValidationFailed } from '../errors';
-import type { Accepted } from '../messages/accept-message';
+import type { Accepted, AcceptedInfo } from '../messages/accept-message';
 import { readMessageView, type StatusDeps } from '../messages/message-status';
 import { traceOf } from '../tracing/request-trace';
 import type { NotificationDeps } from './accept-notification';
@@ -58,7 +58,7 @@ function setUserRateHeaders(res: Response, accepted: Accepted): void {
 }
 
 /** POST /v1/notifications (the seed's request) and GET /v1/notifications/:id (the seed's fields). */
-export function notificationsRouter(deps: { accept: NotificationDeps; status: StatusDeps; bodyLimit: string; onAccepted: (accepted: { channel: string; tenantId: string }) => void }): Router {
+export function notificationsRouter(deps: { accept: NotificationDeps; status: StatusDeps; bodyLimit: string; onAccepted: (accepted: AcceptedInfo) => void }): Router {
   const router = Router();
 
   router.post('/', requireScope('send'), express.json({ limit: deps.bodyLimit, type: JSON_TYPES }), async (req, res) => {

@@ -1,14 +1,14 @@
 import { isValidIdempotencyKey } from '../dedup/idempotency-keys';
 import { IdempotencyKeyInvalid } from '../errors';
-import type { Accepted } from '../messages/accept-message';
+import type { Accepted, AcceptedInfo } from '../messages/accept-message';
 import { validateWith } from '../validation/validate-with';
 import { acceptNotification, type NotificationDeps } from './accept-notification';
-import { channelOf, notificationSchema, type NotificationRequest } from './notification-schema';
+import { channelOf, notificationSchema, priorityOf, type NotificationRequest } from './notification-schema';
 
 export interface SendNotificationDeps {
   accept: NotificationDeps;
   /** Called after each accepted notification (not a replay): wakes the outbox relay, counts it. */
-  onAccepted: (accepted: { channel: string; tenantId: string }) => void;
+  onAccepted: (accepted: AcceptedInfo) => void;
 }
 
 /**
@@ -20,6 +20,6 @@ export async function sendNotification(deps: SendNotificationDeps, body: unknown
   if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) throw new IdempotencyKeyInvalid();
   const request = validateWith<NotificationRequest>(notificationSchema, body);
   const accepted = await acceptNotification(deps.accept, request, idempotencyKey, traceId, tenantId);
-  if (!accepted.replayed) deps.onAccepted({ channel: channelOf(request.type), tenantId });
+  if (!accepted.replayed) deps.onAccepted({ channel: channelOf(request.type), tenantId, priority: priorityOf(request.priority) });
   return accepted;
 }

@@ -59,3 +59,48 @@ test('two relays on one outbox (SKIP LOCKED) publish every row exactly once betw
   assert.equal(seen.length, 30);
   assert.deepEqual(new Set(seen), ids);
 });
+
+test('an urgent kick publishes HIGH rows at once while the main loop sleeps; LOW rows wait for the main loop', async (t) => {
+  const h = await startRouter(t, { brokers: brokers() });
+  const producer = testProducer(brokers());
+  // The main loop polls once a minute: whatever goes out within the test was sent because of a kick.
+  const relay = createOutboxRelay({ db: h.db, producer, logger: silent, clock, random: Math.random, pollMs: 60_000, batchSize: 10 });
+  defer(t, async () => { await relay.stop(); await producer.disconnect(); });
+  const sentinel = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550101', body: 'first round' });
+  assert.equal(sentinel.status, 202);
+  relay.start();
+  await waitFor(async () => (await countRows(h.db, 'outbox')) === 0); // the main loop's first round is done; it sleeps now
+
+  const low = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550102', body: 'newsletter', priority: 'low' });
+  const high = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550103', body: 'password reset', priority: 'high' });
+  assert.equal(low.status, 202);
+  assert.equal(high.status, 202);
+  relay.kick({ urgent: true });
+  const [record] = await readRecords(brokers(), [h.topics.lane('sms', 'high')], 1);
+  assert.equal(record?.headers[HEADERS.messageId], high.body.id, 'the HIGH row went out on the urgent kick');
+  const left = await h.db('outbox').select('topic', 'headers');
+  assert.deepEqual(left.map((r) => r.headers[HEADERS.messageId]), [low.body.id], 'the HIGH round took HIGH rows only; LOW waits for the main loop');
+
+  relay.kick();
+  await waitFor(async () => (await countRows(h.db, 'outbox')) === 0);
+  const lows = await readRecords(brokers(), [h.topics.lane('sms', 'low')], 1);
+  assert.equal(lows[0]?.headers[HEADERS.messageId], low.body.id);
+});
+
+test('an urgent kick for a HIGH message that is not due yet (sendAt) hands it to the main loop, which sends it when due', async (t) => {
+  const h = await startRouter(t, { brokers: brokers() });
+  const producer = testProducer(brokers());
+  const relay = createOutboxRelay({ db: h.db, producer, logger: silent, clock, random: Math.random, pollMs: 60_000, batchSize: 10 });
+  defer(t, async () => { await relay.stop(); await producer.disconnect(); });
+  relay.start();
+  await waitFor(async () => (await countRows(h.db, 'outbox')) === 0);
+  const sendAt = new Date(Date.now() + 1500);
+  const res = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550104', body: 'at a set time', priority: 'high', sendAt: sendAt.toISOString() });
+  assert.equal(res.status, 202);
+  assert.equal(res.body.status, 'scheduled');
+  relay.kick({ urgent: true }); // nothing HIGH is due: the main loop must learn of the new due time
+  const [record] = await readRecords(brokers(), [h.topics.lane('sms', 'high')], 1, { timeoutMs: 15_000 });
+  assert.equal(record?.headers[HEADERS.messageId], res.body.id);
+  assert.ok(record!.timestamp >= sendAt.getTime(), 'not before sendAt');
+  assert.ok(record!.timestamp < sendAt.getTime() + 10_000, `sent when due, not at the next minute's poll (${record!.timestamp - sendAt.getTime()} ms late)`);
+});
