@@ -31,6 +31,9 @@ const { values: opt } = parseArgs({
     high: { type: 'string', default: '50' },
     channel: { type: 'string', default: 'sms' },
     'drain-seconds': { type: 'string', default: '300' },
+    // Wait until the router has published the whole LOW backlog to Kafka before the HIGH phase
+    // (default: HIGH starts while the relay is still publishing it, the harder case).
+    'after-relay': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -107,6 +110,10 @@ try {
   }
   const lowAcceptedMs = Date.now() - lowStarted;
 
+  const routerOutbox = async () => Number((await db.query('SELECT count(*) AS n FROM router.outbox')).rows[0].n);
+  const outboxAtHighStart = opt['after-relay'] ? 0 : await routerOutbox();
+  while (opt['after-relay'] && (await routerOutbox()) > 0) await new Promise((r) => setTimeout(r, 100));
+
   // 2. HIGH messages, one request each, 5 at a time, while LOW drains.
   const highIds = [];
   const cpuBefore = cpuByProcess();
@@ -129,6 +136,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const lowSentWhenHighDone = await sentCount(lowIds);
+  const outboxAtHighEnd = await routerOutbox();
   const highSeconds = (Date.now() - highStarted) / 1000;
   const cpuWhileHigh = cpuBetween(cpuBefore, cpuByProcess(), highSeconds);
   const drainUntil = Date.now() + Number(opt['drain-seconds']) * 1000;
@@ -200,6 +208,7 @@ ${LOW} LOW messages queued in ${Math.ceil(LOW / BATCH)} batch requests (${f(lowA
 | LOW backlog (sent${low.length < LOW ? ` within ${opt['drain-seconds']} s after the last HIGH` : ''}) | ${low.length} | ${f(pct(low, 50))} | ${f(pct(low, 95))} | ${f(low.at(-1))} | — |
 
 LOW messages already sent when the last HIGH one was: ${lowSentWhenHighDone} of ${LOW} (the backlog was still draining).
+${opt['after-relay'] ? 'HIGH phase started once the router had published the whole LOW backlog to Kafka (--after-relay).' : `LOW rows still in the router's outbox (not yet on Kafka) when the HIGH phase started: ${outboxAtHighStart}; when it ended: ${outboxAtHighEnd}.`}
 
 HIGH stages, p50 / p95: accept → on Kafka (router's outbox relay) ${f(pct(relayed, 50))} / ${f(pct(relayed, 95))}
 (${relayed.length} of ${HIGH} records found); on Kafka → attempt started (delivery's fetch, claim) ${f(pct(fetched, 50))} / ${f(pct(fetched, 95))};

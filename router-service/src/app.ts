@@ -72,7 +72,7 @@ export function buildRouterService(deps: RouterServiceDeps): RouterService {
   const faults = deps.faults ?? createFaults();
   const db = withQueryLatency(deps.db, faults);
   const producer = withPublishFaults(deps.producer, faults, deps.random ?? Math.random);
-  const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize });
+  const relay = createOutboxRelay({ db, producer, logger, clock, random: deps.random ?? Math.random, pollMs: settings.outboxPollMs, batchSize: settings.outboxBatchSize, lowYield: settings.outboxLowYield });
 
   const projection: StatusProjection | null = deps.kafka
     ? createStatusProjection({ kafka: deps.kafka, db, topics: topicsFor(settings.topicPrefix), topicPrefix: settings.topicPrefix, logger, clock, onEnqueued: () => relay.kick() })

@@ -21,6 +21,8 @@ interface Env extends MetricsEnv {
   OUTBOX_POLL_MS: number;
   OUTBOX_BATCH_SIZE: number;
   OUTBOX_STUCK_SECONDS: number;
+  LOW_LANE_YIELD_MS: number;
+  LOW_LANE_MAX_HOLD_MS: number;
   BODY_LIMIT: string;
   HTTP_HEADERS_TIMEOUT_MS: number;
   HTTP_REQUEST_TIMEOUT_MS: number;
@@ -85,6 +87,11 @@ const envSchema = Joi.object<Env, true>({
   OUTBOX_POLL_MS: Joi.number().integer().min(10).default(250),
   OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(100),
   OUTBOX_STUCK_SECONDS: Joi.number().integer().min(0).default(60),
+  // LOW yields to HIGH in the outbox relay too (as in delivery-service): no LOW rows are published
+  // until the HIGH round has been idle this long (0: off) ...
+  LOW_LANE_YIELD_MS: Joi.number().integer().min(0).max(60_000).default(250),
+  // ... but they never wait longer than this at a time (LOW always progresses).
+  LOW_LANE_MAX_HOLD_MS: Joi.number().integer().min(1).max(60_000).default(2_000),
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)?$/i).default('256kb'),
   // Slow clients are cut off in seconds: headers, then the whole request, then an idle keep-alive.
   HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
@@ -188,6 +195,7 @@ function toConfig(env: Env) {
       outboxPollMs: env.OUTBOX_POLL_MS,
       outboxBatchSize: env.OUTBOX_BATCH_SIZE,
       outboxStuckSeconds: env.OUTBOX_STUCK_SECONDS,
+      outboxLowYield: { quietMs: env.LOW_LANE_YIELD_MS, maxHoldMs: env.LOW_LANE_MAX_HOLD_MS },
       bodyLimit: env.BODY_LIMIT,
       apiKeyCacheMs: env.API_KEY_CACHE_MS,
       apiRateLimit: { burst: env.API_RATE_LIMIT_BURST, perSecond: env.API_RATE_LIMIT_PER_SECOND },

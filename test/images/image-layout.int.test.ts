@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Client } from 'pg';
+import { parse } from 'yaml';
 import { TEST_DATABASE_URL, freePort, testBrokers, uniquePrefix, waitFor } from '@ca/testing';
 import { startFakeElasticsearch } from '../../logging-service/test/sinks/fake-elasticsearch';
 import { copyContext, copyInto, dockerignore, emulateProductionInstall, execForm, parseCopy, parseDockerfile, parseEnv, runBuildStep, type Stage } from './dockerfile';
@@ -213,4 +214,35 @@ describe('every image carries what its service reads at run time', { concurrency
       assert.equal(await exited, 0, `${service} shuts down cleanly on SIGTERM:\n${output()}`);
     });
   }
+});
+
+describe('compose services that reuse an image start from it with their own command', () => {
+  it('provider-sim: the delivery-service image with compose\'s command answers /health and compose\'s healthcheck, stops cleanly', { timeout: 240_000 }, async (t) => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { image?: string; command?: string[]; environment?: Record<string, unknown>; healthcheck?: { test?: string[] } }>;
+    };
+    const sim = compose.services['provider-sim']!;
+    assert.equal(sim.image, compose.services['delivery-service']!.image, 'provider-sim runs the delivery-service image');
+    assert.ok(Array.isArray(sim.command) && sim.command[0] === 'node', `plain node: ${JSON.stringify(sim.command)}`);
+    const image = { ...images.get('delivery-service')!, cmd: sim.command };
+    const port = await freePort();
+    const schema = `img_${randomUUID().replace(/-/g, '').slice(0, 8)}_sim`;
+    schemas.push(schema);
+    const { child, output } = start(image, {
+      PROVIDER_SIM_PORT: String(port), DATABASE_URL: TEST_DATABASE_URL, PROVIDER_SIM_SCHEMA: schema,
+      OTEL_EXPORTER_OTLP_ENDPOINT: '', LOG_LEVEL: 'warn',
+    });
+    t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor('provider-sim /health from the delivery image', async () => child.exitCode !== null || fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 180_000, 100);
+    assert.equal(child.exitCode, null, `provider-sim exited with ${child.exitCode} before answering /health:\n${output()}`);
+    // Compose's healthcheck, on the port this test gave it (compose uses the fixed PROVIDER_SIM_PORT).
+    const [kind, bin, ...args] = sim.healthcheck!.test!;
+    assert.equal(kind, 'CMD');
+    assert.equal(sim.environment!.PROVIDER_SIM_PORT, 3002);
+    const probe = spawnSync(bin === 'node' ? process.execPath : bin!, args.map((a) => a.replace(':3002/', `:${port}/`)), { timeout: 10_000 });
+    assert.equal(probe.status, 0, `compose healthcheck exits 0: ${probe.stderr?.toString()}`);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, `provider-sim shuts down cleanly on SIGTERM:\n${output()}`);
+  });
 });

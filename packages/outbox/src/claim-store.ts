@@ -15,10 +15,10 @@ export interface ClaimedRow {
  * go out in id order even with several relays). The advisory lock serialises claimers, so two
  * relays never split one key's rows between them; SKIP LOCKED passes over rows a finishing
  * transaction is deleting. Rows are taken lane first (HIGH before MEDIUM before LOW), then in id
- * order, so a HIGH row never waits for a LOW backlog to be published; `onlyLane` takes one lane's
- * rows only (the relay's HIGH round).
+ * order, so a HIGH row never waits for a LOW backlog to be published; `lanes` takes those lanes'
+ * rows only (the relay's HIGH round; the main round while LOW yields).
  */
-export async function claimRows(db: Knex, opts: { token: string; now: Date; claimMs: number; limit: number; onlyLane?: number }): Promise<ClaimedRow[]> {
+export async function claimRows(db: Knex, opts: { token: string; now: Date; claimMs: number; limit: number; lanes?: readonly number[] }): Promise<ClaimedRow[]> {
   const expires = new Date(opts.now.getTime() + opts.claimMs);
   return db.transaction(async (trx) => {
     await trx.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'))`);
@@ -26,7 +26,7 @@ export async function claimRows(db: Knex, opts: { token: string; now: Date; clai
       `UPDATE outbox o SET claim_token = :token, claim_expires_at = :expires
          FROM (
            SELECT c.id FROM outbox c
-            WHERE (c.not_before IS NULL OR c.not_before <= :now)${opts.onlyLane === undefined ? '' : ' AND c.lane = :onlyLane'}
+            WHERE (c.not_before IS NULL OR c.not_before <= :now)${opts.lanes === undefined ? '' : ' AND c.lane = ANY(:lanes)'}
               AND (c.claim_expires_at IS NULL OR c.claim_expires_at <= :now)
               AND NOT EXISTS (
                 SELECT 1 FROM outbox e
@@ -39,7 +39,7 @@ export async function claimRows(db: Knex, opts: { token: string; now: Date; clai
          ) picked
         WHERE o.id = picked.id
         RETURNING o.id, o.topic, o.key, o.value, o.headers`,
-      { token: opts.token, expires, now: opts.now, limit: opts.limit, ...(opts.onlyLane === undefined ? {} : { onlyLane: opts.onlyLane }) },
+      { token: opts.token, expires, now: opts.now, limit: opts.limit, ...(opts.lanes === undefined ? {} : { lanes: [...opts.lanes] }) },
     );
     return rows
       .map((r) => ({ ...r, id: String(r.id) }))

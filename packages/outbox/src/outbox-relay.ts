@@ -25,6 +25,13 @@ export interface OutboxRelayDeps {
   claimMs?: number;
   /** Delay after a failed round: initialMs doubled per consecutive failure up to maxMs, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * LOW yields to HIGH (as in delivery-service's lane gate): for `quietMs` after the HIGH round
+   * last ran, the main loop publishes no LOW rows, so a LOW backlog being relayed does not take the
+   * CPU, the database and the broker from HIGH messages; never for more than `maxHoldMs` at a time,
+   * so LOW always progresses. quietMs 0 (the default): off.
+   */
+  lowYield?: { quietMs: number; maxHoldMs: number };
 }
 
 export interface OutboxRelay {
@@ -60,6 +67,29 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   let wake: ((reason: 'kick' | 'stop') => void) | null = null;
   let urgentKicked = false;
   let wakeUrgent: (() => void) | null = null;
+  const lowYield = deps.lowYield ?? { quietMs: 0, maxHoldMs: 0 };
+  let lastUrgentAt = Number.NEGATIVE_INFINITY;
+  let lowHeldSince: number | null = null;
+  const NOT_LOW = [LANE_ORDER.high, LANE_ORDER.medium];
+  const ONLY_HIGH = [LANE_ORDER.high];
+
+  /** How much longer LOW rows wait for HIGH (0: publish them now). */
+  function lowHoldMs(): number {
+    if (lowYield.quietMs <= 0) return 0;
+    const now = performance.now();
+    const quietLeft = lastUrgentAt + lowYield.quietMs - now;
+    if (quietLeft <= 0) {
+      lowHeldSince = null;
+      return 0;
+    }
+    lowHeldSince ??= now;
+    const holdLeft = lowHeldSince + lowYield.maxHoldMs - now;
+    if (holdLeft <= 0) {
+      lowHeldSince = null; // held long enough: this round takes LOW rows too
+      return 0;
+    }
+    return Math.ceil(Math.min(quietLeft, holdLeft));
+  }
   let connected = false;
   producer.on(producer.events.CONNECT, () => { connected = true; });
   producer.on(producer.events.DISCONNECT, () => { connected = false; });
@@ -79,10 +109,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       let delay = pollMs;
       try {
         if (!connected) await producer.connect();
-        const published = await relayOnce();
+        const hold = lowHoldMs();
+        const published = await relayOnce(hold > 0 ? NOT_LOW : undefined);
         failures = 0;
         if (published === batchSize) delay = 0; // more rows are waiting
-        else delay = await untilNextDue(pollMs);
+        else delay = Math.min(await untilNextDue(pollMs), hold > 0 ? hold : Number.POSITIVE_INFINITY);
       } catch (err) {
         failures++;
         const step = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
@@ -114,10 +145,12 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       wakeUrgent = null;
       urgentKicked = false;
       if (!running) return;
+      lastUrgentAt = performance.now();
       let published = 0;
       try {
         if (connected) {
-          for (let n = batchSize; running && n === batchSize; published += n) n = await relayOnce(LANE_ORDER.high);
+          for (let n = batchSize; running && n === batchSize; published += n) n = await relayOnce(ONLY_HIGH);
+          lastUrgentAt = performance.now();
         }
       } catch (err) {
         logger.debug('outbox HIGH round failed; the main loop retries its rows', { error: (err as Error).message });
@@ -131,9 +164,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     }
   }
 
-  async function relayOnce(onlyLane?: number): Promise<number> {
+  async function relayOnce(lanes?: readonly number[]): Promise<number> {
     const token = randomUUID();
-    const rows = await claimRows(db, { token, now: clock.now(), claimMs, limit: batchSize, ...(onlyLane === undefined ? {} : { onlyLane }) });
+    const rows = await claimRows(db, { token, now: clock.now(), claimMs, limit: batchSize, ...(lanes === undefined ? {} : { lanes }) });
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
     try {

@@ -104,3 +104,33 @@ test('an urgent kick for a HIGH message that is not due yet (sendAt) hands it to
   assert.ok(record!.timestamp >= sendAt.getTime(), 'not before sendAt');
   assert.ok(record!.timestamp < sendAt.getTime() + 10_000, `sent when due, not at the next minute's poll (${record!.timestamp - sendAt.getTime()} ms late)`);
 });
+
+test('LOW yields to HIGH: after a HIGH round the main loop publishes MEDIUM but holds LOW, for at most maxHoldMs', async (t) => {
+  const h = await startRouter(t, { brokers: brokers() });
+  const producer = testProducer(brokers());
+  // The quiet window outlasts the test: LOW can only go out because of the bound.
+  const maxHoldMs = 4000;
+  const relay = createOutboxRelay({ db: h.db, producer, logger: silent, clock, random: Math.random, pollMs: 60_000, batchSize: 10, lowYield: { quietMs: 600_000, maxHoldMs } });
+  defer(t, async () => { await relay.stop(); await producer.disconnect(); });
+  relay.start();
+  await waitFor(async () => (await countRows(h.db, 'outbox')) === 0);
+  const waiting = async () => (await h.db('outbox').select('headers')).map((r) => r.headers[HEADERS.messageId] as string);
+
+  const low = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550105', body: 'digest', priority: 'low' });
+  const high = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550106', body: 'login code', priority: 'high' });
+  assert.equal(high.status, 202);
+  relay.kick({ urgent: true });
+  await waitFor(async () => !(await waiting()).includes(high.body.id as string));
+  const medium = await postMessage(h.url, { ...SAMPLES.sms, to: '+14155550107', body: 'receipt' });
+  const heldFrom = Date.now();
+  relay.kick();
+  await waitFor(async () => !(await waiting()).includes(medium.body.id as string));
+  assert.deepEqual(await waiting(), [low.body.id], 'MEDIUM went out; LOW waits while HIGH ran recently');
+
+  // No kick: the main loop wakes when the hold ends (its poll is a minute away).
+  await waitFor(async () => (await waiting()).length === 0, 20_000);
+  const heldFor = Date.now() - heldFrom;
+  assert.ok(heldFor < maxHoldMs + 5000, `LOW went out once held for maxHoldMs, not at the next poll (${heldFor} ms)`);
+  const [l] = await readRecords(brokers(), [h.topics.lane('sms', 'low')], 1);
+  assert.equal(l?.headers[HEADERS.messageId], low.body.id);
+});
